@@ -1,0 +1,5 @@
+import sys
+
+from ffnlp.cli import main
+
+sys.exit(main())

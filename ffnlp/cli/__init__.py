@@ -1,0 +1,81 @@
+"""Command-line interface: ``ffnlp image|lm|classify|corpora <verb>``.
+
+Each subcommand group lives in its own module with ``add_parser(subparsers)``; handlers parse,
+build a config, call one library function and print. Only the CLI prints; errors derived from
+:class:`ffnlp.errors.FFNLPError` become one ``ffnlp: error: ...`` line and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+
+from ffnlp._version import __version__
+from ffnlp.errors import FFNLPError
+
+_GROUPS = ("image", "lm", "classify", "corpora")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ffnlp", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ffnlp {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output (default: show progress)")
+    sub = parser.add_subparsers(dest="group", metavar="{" + ",".join(_GROUPS) + "}")
+    sub.required = True
+    for name in _GROUPS:
+        try:
+            mod = importlib.import_module(f"ffnlp.cli.{name}")
+        except ModuleNotFoundError as exc:  # a group still being written
+            if exc.name == f"ffnlp.cli.{name}":
+                continue
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def emit_json(obj) -> None:
+    """Print ``obj`` as one JSON line (the last line of stdout, by convention)."""
+    print(json.dumps(obj, sort_keys=True, default=_json_default))
+
+
+def emit_metrics(metrics: dict) -> None:
+    """Print ``name<TAB>value`` lines (fastText's style) for scalar metrics."""
+    for k, v in metrics.items():
+        if isinstance(v, (int, float, str)):
+            print(f"{k}\t{v:.6g}" if isinstance(v, float) else f"{k}\t{v}")
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except FFNLPError as exc:
+        print(f"ffnlp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ffnlp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The layer contract, composition, and model files.
+
+Calling a layer runs the forward pass and returns the output with a closure that runs the backward
+pass (thinc's contract)::
+
+    Y, backprop = layer(X, is_train=True)   # dX = backprop(dY); parameter grads are added into layer.grads
+    Y = layer.predict(X)                    # is_train=False: no dropout, no closure kept
+
+Parameter gradients *accumulate* (``+=``); only the optimizer step zeroes them. Layers must update
+their parameter arrays in place (never rebind ``self.params[k]``), because an optimizer may make them
+views of one flat buffer.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ffnlp.nn import serialize
+
+Backprop = Callable[[np.ndarray], np.ndarray]
+
+#: Layer classes by class name, filled by ``Layer.__init_subclass__``; used to rebuild a model from its
+#: JSON config. Only classes defined in ffnlp (or registered explicitly) can be named in a model file.
+LAYER_TYPES: dict[str, type] = {}
+
+
+class Layer:
+    """Base class. Subclasses set ``params``/``grads`` (dicts of arrays) and implement ``__call__``.
+
+    Attributes
+    ----------
+    params : dict of str -> ndarray
+    grads : dict of str -> ndarray
+        Same keys and shapes as ``params``.
+    decay : tuple of str
+        Names of the params that L2 weight decay applies to (weights and embeddings, never biases).
+    sparse : dict of str -> ndarray or None
+        For params whose gradient touches only some rows (embeddings): the rows touched since the last
+        optimizer step, so the optimizer can update just those (as word2vec does).
+    """
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+    decay: tuple[str, ...] = ()
+    sparse_params: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        LAYER_TYPES[cls.__name__] = cls
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.sparse = {}
+
+    def __call__(self, X, *, is_train: bool):
+        raise NotImplementedError
+
+    def predict(self, X):
+        """Forward pass in inference mode (no dropout, no backward closure kept)."""
+        Y, _ = self(X, is_train=False)
+        return Y
+
+    # -- structure -------------------------------------------------------------------------------
+    @property
+    def children(self) -> list["Layer"]:
+        return []
+
+    def walk(self) -> Iterator["Layer"]:
+        """This layer and all its descendants, depth first, in a fixed order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def named_params(self) -> Iterator[tuple[str, "Layer", str]]:
+        """``(path, layer, key)`` for every parameter, e.g. ``("2.W", dense, "W")``."""
+        for i, layer in enumerate(self.walk()):
+            for key in layer.params:
+                yield f"{i}.{key}", layer, key
+
+    def n_params(self) -> int:
+        return int(sum(layer.params[k].size for _, layer, k in self.named_params()))
+
+    def zero_grads(self) -> None:
+        for layer in self.walk():
+            for g in layer.grads.values():
+                g.fill(0)
+            layer.sparse = {}
+
+    @property
+    def dtype(self):
+        for _, layer, key in self.named_params():
+            return layer.params[key].dtype
+        return None
+
+    def astype(self, dtype) -> "Layer":
+        """Cast every parameter (and gradient) to ``dtype`` in place of the dicts; returns self."""
+        for layer in self.walk():
+            layer.params = {k: v.astype(dtype) for k, v in layer.params.items()}
+            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+        return self
+
+    # -- config ----------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """JSON-serializable constructor arguments (without parameter values)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict, dtype=np.float32) -> "Layer":
+        return cls(**config, dtype=dtype)
+
+    def describe(self) -> dict:
+        cfg = {"type": type(self).__name__, "config": self.get_config()}
+        if self.children:
+            cfg["children"] = [c.describe() for c in self.children]
+        return cfg
+
+    def copy_params(self) -> dict[str, np.ndarray]:
+        return {path: layer.params[key].copy() for path, layer, key in self.named_params()}
+
+    def set_params_from(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy arrays (keyed as by :meth:`named_params`) into the parameters, in place; shapes must match."""
+        expected = {path for path, _, _ in self.named_params()}
+        missing = expected - set(arrays)
+        if missing:
+            raise ValueError(f"parameters missing: {sorted(missing)}")
+        for path, layer, key in self.named_params():
+            src = np.asarray(arrays[path])
+            if src.shape != layer.params[key].shape:
+                raise ValueError(f"parameter {path}: shape {src.shape} does not match the model's "
+                                 f"{layer.params[key].shape}")
+            layer.params[key][...] = src
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+
+
+def build_layer(description: dict, dtype=np.float32) -> Layer:
+    """Rebuild a layer tree from :meth:`Layer.describe` output (parameters freshly allocated)."""
+    try:
+        cls = LAYER_TYPES[description["type"]]
+    except KeyError:
+        raise ValueError(f"unknown layer type {description.get('type')!r} in model description") from None
+    if "children" in description:
+        children = [build_layer(c, dtype) for c in description["children"]]
+        return cls.from_children(children, description.get("config", {}))
+    return cls.from_config(description.get("config", {}), dtype=dtype)
+
+
+class Chain(Layer):
+    """Layers applied in order; the backward pass runs them in reverse."""
+
+    def __init__(self, *layers: Layer):
+        super().__init__()
+        if not layers:
+            raise ValueError("chain() needs at least one layer")
+        self.layers = list(layers)
+
+    @property
+    def children(self):
+        return self.layers
+
+    @classmethod
+    def from_children(cls, children, config):
+        return cls(*children)
+
+    def __call__(self, X, *, is_train):
+        callbacks = []
+        for layer in self.layers:
+            X, bp = layer(X, is_train=is_train)
+            callbacks.append(bp)
+
+        def backprop(dY):
+            for bp in reversed(callbacks):
+                dY = bp(dY)
+            return dY
+
+        return X, backprop
+
+    def predict(self, X):
+        for layer in self.layers:
+            X = layer.predict(X)
+        return X
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __repr__(self):
+        return "chain(" + ", ".join(map(repr, self.layers)) + ")"
+
+
+def chain(*layers: Layer) -> Chain:
+    """Compose layers: ``chain(Dense(...), ReLU(), Dense(...))``."""
+    return Chain(*layers)
+
+
+def save_model(path, model: Layer, *, kind: str, meta: dict | None = None, extra_arrays=None):
+    """Write ``model`` (structure + parameters) and ``meta`` to a safe ``.npz`` file, atomically."""
+    arrays = {f"param.{p}": layer.params[k] for p, layer, k in model.named_params()}
+    for k, v in (extra_arrays or {}).items():
+        arrays[f"extra.{k}"] = v
+    full = {"model": model.describe(), "dtype": str(model.dtype), **(meta or {})}
+    return serialize.save_npz(path, arrays, full, kind=kind)
+
+
+def load_model(path, *, kind=None) -> tuple[Layer, dict, dict]:
+    """Read a file written by :func:`save_model` -> ``(model, meta, extra_arrays)``."""
+    arrays, meta = serialize.load_npz(path, kind=kind)
+    try:
+        model = build_layer(meta["model"], dtype=np.dtype(meta.get("dtype", "float32")))
+        model.set_params_from({k[len("param."):]: v for k, v in arrays.items() if k.startswith("param.")})
+    except (KeyError, ValueError, TypeError) as exc:
+        raise serialize.ModelFileError(f"{path}: model description does not match its arrays ({exc})") from None
+    extra = {k[len("extra."):]: v for k, v in arrays.items() if k.startswith("extra.")}
+    return model, meta, extra
