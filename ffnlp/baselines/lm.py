@@ -89,6 +89,23 @@ def _ids_array(ids, name="ids") -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
+def _validate_stream(ids, vocab_size, bos_id, pad_id) -> np.ndarray:
+    """``ids`` as a flat int64 stream of predictable token ids; ValueError naming the bad entry."""
+    ids = _ids_array(ids)
+    bad = np.flatnonzero((ids < 0) | (ids >= vocab_size))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"ids[{i}]={int(ids[i])} is out of range [0, vocab_size={vocab_size}) "
+                         f"({bad.size} such ids, stream shape {ids.shape})")
+    for name, sid in (("bos_id", bos_id), ("pad_id", pad_id)):
+        if sid is not None:
+            hit = np.flatnonzero(ids == sid)
+            if hit.size:
+                raise ValueError(f"ids[{int(hit[0])}]={sid} is the {name}, which is never predicted; "
+                                 "sentence starts are implied by eos_id, not written in the stream")
+    return ids
+
+
 def _sentence_positions(ids: np.ndarray, eos_id) -> np.ndarray:
     """Number of tokens between each token and its sentence start; shape (n,), int64."""
     n = ids.shape[0]
@@ -211,10 +228,10 @@ class KneserNeyLM:
         if eos_id is not None and eos_id in (bos_id, pad_id):
             raise ValueError(f"eos_id={eos_id} must differ from bos_id={bos_id} and pad_id={pad_id}")
         discounts = self._discount_param(order)
+        ids = _validate_stream(ids, vocab_size, bos_id, pad_id)
 
         self.vocab_size_, self.bos_id_, self.eos_id_ = vocab_size, bos_id, eos_id
         self.unk_id_, self.pad_id_ = unk_id, pad_id
-        ids = self._validate_stream(ids)
         n = ids.shape[0]
         V = vocab_size
 
@@ -245,10 +262,10 @@ class KneserNeyLM:
         self._keys, self._raw, self._adjusted = keys, raw, adjusted
         if discounts is None:
             est = [modified_kn_discounts(a) for a in adjusted]
-            for k, (_, ok) in enumerate(est, start=1):
-                if not ok:
-                    logger.warning("order %d: count-of-counts give no valid discounts; using %s",
-                                   k, FALLBACK_DISCOUNTS)
+            fallback = [k for k, (_, ok) in enumerate(est, start=1) if not ok]
+            if fallback:
+                logger.warning("order(s) %s: count-of-counts give no valid discounts; using %s",
+                               fallback, FALLBACK_DISCOUNTS)
             discounts = np.stack([d for d, _ in est])
         self.discounts_ = discounts
         self.n_tokens_ = int(n)
@@ -265,7 +282,10 @@ class KneserNeyLM:
             if not 0.0 <= float(d) <= 1.0:
                 raise ValueError(f"a single discount must lie in [0, 1], got {d!r}")
             return np.full((order, 3), float(d))
-        arr = np.asarray(d, dtype=np.float64)
+        try:
+            arr = np.asarray(d, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"discounts must be None, a float or an array of floats, got {d!r}") from None
         if arr.shape == (3,):
             arr = np.tile(arr, (order, 1))
         if arr.shape != (order, 3):
@@ -273,22 +293,6 @@ class KneserNeyLM:
         if np.any(arr < 0) or np.any(arr > np.array([1.0, 2.0, 3.0])):
             raise ValueError(f"discounts (D1, D2, D3+) must satisfy 0 <= Dr <= r, got {arr.tolist()}")
         return arr.copy()
-
-    def _validate_stream(self, ids) -> np.ndarray:
-        ids = _ids_array(ids)
-        V = self.vocab_size_
-        bad = np.flatnonzero((ids < 0) | (ids >= V))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(f"ids[{i}]={int(ids[i])} is out of range [0, vocab_size={V}) "
-                             f"({bad.size} such ids, stream shape {ids.shape})")
-        for name, sid in (("bos_id", self.bos_id_), ("pad_id", self.pad_id_)):
-            if sid is not None:
-                hit = np.flatnonzero(ids == sid)
-                if hit.size:
-                    raise ValueError(f"ids[{int(hit[0])}]={sid} is the {name}, which is never predicted; "
-                                     "sentence starts are implied by eos_id, not written in the stream")
-        return ids
 
     def _history_ids_fit(self, X, pos):
         """Dense ids of every token's histories of length 0..order-1 (-1: longer than the sentence)."""
@@ -313,6 +317,9 @@ class KneserNeyLM:
             table = self._hist_keys[j]
             prev = hist[j - 1]
             ok = (pos >= j - 1) & (prev >= 0)
+            if table.shape[0] == 0:                                   # no history this long
+                hist.append(np.full(n, -1, dtype=np.int64))
+                continue
             key = X[:, j - 1] * self._hist_keys[j - 1].shape[0] + prev
             idx = np.minimum(np.searchsorted(table, key), table.shape[0] - 1)
             ok &= table[idx] == key
@@ -352,6 +359,8 @@ class KneserNeyLM:
         for k in range(1, self.order + 1):
             h = hist[k - 1]
             seen = h >= 0
+            if not seen.any():
+                continue
             keys = self._keys[k - 1]
             key = h * V + w
             idx = np.minimum(np.searchsorted(keys, key), keys.shape[0] - 1)
@@ -383,7 +392,7 @@ class KneserNeyLM:
         if bos_id is not None and bos_id != self.bos_id_:
             raise ValueError(f"bos_id={bos_id!r} differs from the fitted bos_id={self.bos_id_}")
         eos_id = self.eos_id_ if eos_id is _AS_FITTED else _check_id("eos_id", eos_id, self.vocab_size_)
-        ids = self._validate_stream(ids)
+        ids = _validate_stream(ids, self.vocab_size_, self.bos_id_, self.pad_id_)
         pos = _sentence_positions(ids, eos_id)
         X = _previous_tokens(ids, pos, self.order - 1, self.bos_id_)
         return np.log(self._prob(X, pos, ids))

@@ -171,6 +171,18 @@ def test_unseen_word_gets_uniform_floor(toy):
     np.testing.assert_allclose(p[unseen], gamma0 / (V - 2), rtol=1e-13)
 
 
+def test_degenerate_corpus_still_normalizes(tmp_path):
+    # One-word sentences: n-grams are (w), (<s> w), (w </s>), (<s> w </s>); nothing longer, and every
+    # discount falls back.
+    lm = KneserNeyLM(5).fit(stream([[3], [4], [3]]), 6, bos_id=BOS, eos_id=EOS, pad_id=PAD)
+    np.testing.assert_array_equal(lm.n_ngrams_, [3, 4, 2, 0, 0])
+    np.testing.assert_array_equal(lm.discounts_, np.tile(FALLBACK_DISCOUNTS, (5, 1)))
+    np.testing.assert_allclose(lm.next_distribution([[3, 4, 5, 3], [BOS] * 4]).sum(axis=1), 1.0)
+    assert np.all(np.isfinite(lm.logprob(stream([[3, 4, 5, 3]]))))
+    back = KneserNeyLM.load(lm.save(tmp_path / "tiny.npz"))
+    np.testing.assert_array_equal(back.logprob(stream([[5, 3]])), lm.logprob(stream([[5, 3]])))
+
+
 # ---------------------------------------------------------------- nltk cross-check
 def _hand_unigram(sentences, discount, n_predictable):
     """Our unigram level by hand: max(N1+(. w) - D, 0) / N1+(. .) + gamma0 / |V'|."""
