@@ -1,0 +1,242 @@
+"""Layers on ragged batches: max pooling, windowed convolution + pooling, word dropout, a partly frozen table.
+
+A :class:`~ffnlp.nn.layers.Ragged` batch stores variable-length sequences flat (``data`` (n_total, ...)
+plus ``lengths`` (n_sequences,)); everything here is vectorized over the whole batch, with no Python loop
+over sequences or items.
+
+* :class:`MaxPool` -- elementwise max over each sequence: Ragged (n_total, d) -> (n_sequences, d).
+* :class:`ConvPool` -- Collobert et al. (2011)'s sentence approach: the vectors of each window of
+  ``window`` consecutive items are concatenated, passed through one shared hidden layer and pooled (max or
+  mean) over positions: Ragged (n_total, n_in) -> (n_sequences, n_out).
+* :class:`WordDropout` -- drops whole items of a Ragged batch of ids in training (Iyyer et al. 2015).
+* :class:`PartlyFrozenEmbedding` -- an :class:`~ffnlp.nn.layers.Embedding` whose first ``n_frozen`` rows
+  get no gradient (pretrained word vectors kept fixed next to trainable extra rows such as hashed bigrams).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ffnlp.nn import ops
+from ffnlp.nn.init import get_initializer, glorot_uniform, he_normal
+from ffnlp.nn.layer import Layer
+from ffnlp.nn.layers import ACTIVATIONS, Embedding, MeanPool, Ragged
+
+__all__ = ["MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "POOLS"]
+
+
+def _starts(lengths):
+    """Offsets of each sequence in the flat data: (n,) -> (n,)."""
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else \
+        np.zeros(0, np.int64)
+
+
+def _check_ragged(X, name, width=None):
+    if not isinstance(X, Ragged):
+        raise ValueError(f"{name}: expected a Ragged batch, got {type(X).__name__}")
+    lengths = np.asarray(X.lengths)
+    if lengths.ndim != 1 or (lengths.size and lengths.min() < 0) or int(lengths.sum()) != X.data.shape[0]:
+        raise ValueError(f"{name}: lengths (sum {int(lengths.sum())}) do not match data of shape {X.data.shape}")
+    if width is not None and (X.data.ndim != 2 or X.data.shape[1] != width):
+        raise ValueError(f"{name}: expected Ragged data of shape (n_total, {width}), got {X.data.shape}")
+    return lengths.astype(np.int64, copy=False)
+
+
+class MaxPool(Layer):
+    """Elementwise max over each sequence of a :class:`~ffnlp.nn.layers.Ragged` batch.
+
+    data (n_total, d) -> Y (n_sequences, d); an empty sequence gives a zero row. The gradient goes to the
+    first position holding each maximum.
+    """
+
+    def __init__(self, dtype=None):
+        super().__init__()
+
+    @classmethod
+    def from_config(cls, config, dtype=np.float32):
+        return cls(**config)
+
+    def __call__(self, X, *, is_train):
+        lengths = _check_ragged(X, "MaxPool")
+        data = X.data
+        n, N, d = lengths.shape[0], data.shape[0], data.shape[1]
+        Y = np.zeros((n, d), dtype=data.dtype)                        # (n, d)
+        nonempty = lengths > 0
+        starts = _starts(lengths)[nonempty]
+        if N:
+            Y[nonempty] = np.maximum.reduceat(data, starts, axis=0)
+        if not is_train:
+            return Y, None
+
+        def backprop(dY):
+            assert dY.shape == Y.shape, f"MaxPool.backprop: dY {dY.shape} != Y {Y.shape}"
+            dX = np.zeros_like(data)                                   # (N, d)
+            if N:
+                seg = np.repeat(np.arange(n), lengths)                 # (N,)
+                rows = np.where(data == Y[seg], np.arange(N)[:, None], N)  # (N, d): row index where max
+                arg = np.minimum.reduceat(rows, starts, axis=0)        # (n_nonempty, d): first argmax
+                dX[arg, np.arange(d)[None, :]] = dY[nonempty]
+            return Ragged(dX, lengths)
+
+        return Y, backprop
+
+
+POOLS = {"max": MaxPool, "mean": MeanPool}
+
+
+class ConvPool(Layer):
+    """Windowed hidden layer pooled over positions (Collobert et al. 2011, "sentence approach").
+
+    For each item ``t`` of a sequence, the vectors of the window ``t - left .. t + right`` (``window``
+    items; ``left = (window - 1) // 2``, positions outside the sequence are zero vectors) are concatenated
+    and mapped by one shared layer ``H_t = act(concat(x_{t-left}, ..., x_{t+right}) @ W + b)``; ``H`` is
+    then max- or mean-pooled over the positions of each sequence.
+
+    Parameters
+    ----------
+    n_in : int
+        Width of the input vectors (the embedding dimension).
+    n_out : int
+        Hidden units (the width of the pooled document vector).
+    window : int, default=3
+    activation : str, default="relu"
+        A name of :data:`ffnlp.nn.layers.ACTIVATIONS`.
+    pool : {"max", "mean"}, default="max"
+    rng, init, dtype
+        As for :class:`~ffnlp.nn.layers.Dense`; ``init=None`` picks He for ReLU, Glorot otherwise.
+
+    Shapes: X Ragged data (n_total, n_in) -> Y (n_sequences, n_out); W (window * n_in, n_out); b (n_out,).
+    An empty sequence gives the pooled value of no positions: a zero row.
+
+    References
+    ----------
+    R. Collobert, J. Weston, L. Bottou, M. Karlen, K. Kavukcuoglu and P. Kuksa. Natural language
+    processing (almost) from scratch. JMLR 12, 2011.
+    """
+
+    decay = ("W",)
+
+    def __init__(self, n_in, n_out, window=3, *, activation="relu", pool="max", rng=None, init=None,
+                 dtype=np.float32):
+        super().__init__()
+        if n_in <= 0 or n_out <= 0 or window <= 0:
+            raise ValueError(f"ConvPool: sizes must be positive, got n_in={n_in}, n_out={n_out}, window={window}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"ConvPool: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        if pool not in POOLS:
+            raise ValueError(f"ConvPool: pool must be one of {sorted(POOLS)}, got {pool!r}")
+        self.n_in, self.n_out, self.window = int(n_in), int(n_out), int(window)
+        self.activation, self.pool = activation, pool
+        if init is None:
+            init = he_normal if activation in ("relu", "leaky_relu") else glorot_uniform
+        shape = (self.window * self.n_in, self.n_out)
+        W = np.zeros(shape, dtype) if rng is None else get_initializer(init)(rng, shape, dtype)
+        self.params = {"W": np.ascontiguousarray(W, dtype=dtype), "b": np.zeros(self.n_out, dtype=dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._act = ACTIVATIONS[activation]()
+        self._pool = POOLS[pool]()
+
+    def get_config(self):
+        return {"n_in": self.n_in, "n_out": self.n_out, "window": self.window, "activation": self.activation,
+                "pool": self.pool}
+
+    def _window_index(self, lengths):
+        """Rows of the zero-padded flat array for every window, and where the real items sit in it."""
+        k, left = self.window, (self.window - 1) // 2
+        n = lengths.shape[0]
+        padded = np.where(lengths > 0, lengths + k - 1, 0)             # (n,)
+        pstarts = _starts(padded)                                       # (n,)
+        seg = np.repeat(np.arange(n), lengths)                          # (N,)
+        within = np.arange(seg.shape[0]) - np.repeat(_starts(lengths), lengths)  # (N,) position in sequence
+        wstart = pstarts[seg] + within                                  # (N,) first padded row of each window
+        rowpos = wstart + left                                          # (N,) padded row of each item
+        return int(padded.sum()), wstart[:, None] + np.arange(k), rowpos  # idx (N, k)
+
+    def __call__(self, X, *, is_train):
+        lengths = _check_ragged(X, "ConvPool", self.n_in)
+        W, b = self.params["W"], self.params["b"]
+        data = X.data if X.data.dtype == W.dtype else X.data.astype(W.dtype)
+        N = data.shape[0]
+        n_padded, idx, rowpos = self._window_index(lengths)
+        P = np.zeros((n_padded, self.n_in), dtype=W.dtype)              # (n_padded, n_in)
+        P[rowpos] = data
+        Xw = P[idx].reshape(N, self.window * self.n_in)                 # (N, window * n_in)
+        Z = ops.affine(Xw, W, b)                                        # (N, n_out)
+        H, act_bp = self._act(Z, is_train=is_train)
+        Y, pool_bp = self._pool(Ragged(H, lengths), is_train=is_train)  # (n, n_out)
+        if not is_train:
+            return Y, None
+
+        def backprop(dY):
+            assert dY.shape == Y.shape, f"ConvPool.backprop: dY {dY.shape} != Y {Y.shape}"
+            dZ = act_bp(pool_bp(dY).data)                               # (N, n_out)
+            self.grads["W"] += Xw.T @ dZ                                # (window * n_in, n_out)
+            self.grads["b"] += dZ.sum(axis=0)
+            dXw = (dZ @ W.T).reshape(N, self.window, self.n_in)         # (N, window, n_in)
+            dP = np.zeros_like(P)
+            for o in range(self.window):                                # rows idx[:, o] are distinct
+                dP[idx[:, o]] += dXw[:, o]
+            return Ragged(dP[rowpos], lengths)                          # (N, n_in)
+
+        return Y, backprop
+
+
+class WordDropout(Layer):
+    """Drop each item of a Ragged batch (of ids) with probability ``rate`` in training; identity otherwise.
+
+    Iyyer et al. (2015) drop word tokens before averaging: the network must not rely on any one word.
+    Sequences may become empty (pool layers give them a zero vector). ``seed`` seeds the layer's own
+    Generator, so a run is repeatable. The items carry no gradient: ``backprop`` returns None.
+
+    References
+    ----------
+    M. Iyyer, V. Manjunatha, J. Boyd-Graber and H. Daume III. Deep unordered composition rivals syntactic
+    methods for text classification. ACL 2015.
+    """
+
+    def __init__(self, rate=0.3, *, seed=0, dtype=None):
+        super().__init__()
+        if not 0 <= rate < 1:
+            raise ValueError(f"WordDropout: rate must be in [0, 1), got {rate}")
+        self.rate, self.seed = float(rate), int(seed)
+        self.rng = np.random.default_rng(self.seed)
+
+    def get_config(self):
+        return {"rate": self.rate, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config, dtype=np.float32):
+        return cls(**config)
+
+    def __call__(self, X, *, is_train):
+        lengths = _check_ragged(X, "WordDropout")
+        if not is_train or self.rate == 0 or X.data.shape[0] == 0:
+            return X, lambda dY: None
+        keep = self.rng.random(X.data.shape[0]) >= self.rate            # (N,)
+        kept = np.add.reduceat(keep.astype(np.int64), _starts(lengths)[lengths > 0]) if keep.size else keep
+        new_lengths = np.zeros_like(lengths)
+        new_lengths[lengths > 0] = kept
+        return Ragged(X.data[keep], new_lengths), lambda dY: None
+
+
+class PartlyFrozenEmbedding(Embedding):
+    """An :class:`~ffnlp.nn.layers.Embedding` whose rows ``0 .. n_frozen - 1`` are fixed.
+
+    Pretrained word vectors can stay frozen while rows after them (hashed bigrams, say) are trained;
+    the frozen rows get no gradient and so no optimizer update (nor weight decay).
+    """
+
+    def __init__(self, vocab_size, embedding_dim, n_frozen=0, *, rng=None, init=None, dtype=np.float32):
+        super().__init__(vocab_size, embedding_dim, rng=rng, init=init, dtype=dtype, trainable=True)
+        if not 0 <= n_frozen <= vocab_size:
+            raise ValueError(f"PartlyFrozenEmbedding: n_frozen must be in [0, {vocab_size}], got {n_frozen}")
+        self.n_frozen = int(n_frozen)
+
+    def get_config(self):
+        return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim, "n_frozen": self.n_frozen}
+
+    def _accumulate(self, ids, dV):
+        ids = ids.reshape(-1)
+        free = ids >= self.n_frozen
+        if not free.any():
+            return
+        super()._accumulate(ids[free], dV.reshape(-1, self.embedding_dim)[free])

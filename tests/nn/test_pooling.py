@@ -1,0 +1,174 @@
+"""Ragged pooling layers: gradient checks, a per-sequence reference forward, shapes and edge cases."""
+import numpy as np
+import pytest
+
+from ffnlp.nn import Adam, Dense, Embedding, MeanPool, Ragged, chain, load_model, save_model
+from ffnlp.nn.gradcheck import THRESHOLD, check_layer, check_model
+from ffnlp.nn.losses import SoftmaxCrossEntropy
+from ffnlp.nn.pooling import ConvPool, MaxPool, PartlyFrozenEmbedding, WordDropout
+
+
+def _assert_passes(results):
+    assert results, "no gradient was checked"
+    for name, err in results.items():
+        assert err < THRESHOLD, f"{name}: relative error {err:.3e} >= {THRESHOLD}"
+
+
+def _ragged(rng, lengths, d):
+    lengths = np.asarray(lengths)
+    return Ragged(rng.standard_normal((int(lengths.sum()), d)), lengths)
+
+
+def _segments(X):
+    starts = np.concatenate([[0], np.cumsum(X.lengths)[:-1]])
+    return [X.data[s:s + n] for s, n in zip(starts, X.lengths)]
+
+
+def _reference_convpool(layer, X):
+    """Loop over sequences and positions: the definition, written out."""
+    W, b = layer.params["W"], layer.params["b"]
+    k, left = layer.window, (layer.window - 1) // 2
+    act = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[layer.activation]
+    out = []
+    for seq in _segments(X):
+        if len(seq) == 0:
+            out.append(np.zeros(layer.n_out))
+            continue
+        padded = np.vstack([np.zeros((left, layer.n_in)), seq, np.zeros((k - 1 - left, layer.n_in))])
+        H = np.array([act(padded[t:t + k].reshape(-1) @ W + b) for t in range(len(seq))])
+        out.append(H.max(axis=0) if layer.pool == "max" else H.mean(axis=0))
+    return np.array(out)
+
+
+def test_maxpool_forward_matches_loop_and_handles_empty(rng):
+    X = _ragged(rng, [3, 0, 1, 4], 5)
+    Y = MaxPool().predict(X)
+    assert Y.shape == (4, 5)
+    expected = [seg.max(axis=0) if len(seg) else np.zeros(5) for seg in _segments(X)]
+    np.testing.assert_array_equal(Y, np.array(expected))
+
+
+def test_maxpool_gradient(rng):
+    X = _ragged(rng, [3, 0, 1, 4], 5)
+    _assert_passes(check_layer(MaxPool(), X))
+
+
+def test_maxpool_gradient_goes_to_the_argmax():
+    # One sequence [[1, 5], [3, 2]]: max = [3, 5] from rows 1 and 0; dY = [10, 20]
+    X = Ragged(np.array([[1.0, 5.0], [3.0, 2.0]]), np.array([2]))
+    Y, backprop = MaxPool()(X, is_train=True)
+    np.testing.assert_array_equal(Y, [[3.0, 5.0]])
+    dX = backprop(np.array([[10.0, 20.0]]))
+    np.testing.assert_array_equal(dX.data, [[0.0, 20.0], [10.0, 0.0]])
+
+
+@pytest.mark.parametrize("pool", ["max", "mean"])
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_convpool_matches_reference_and_gradient(rng, pool, window):
+    layer = ConvPool(4, 6, window, activation="tanh", pool=pool, rng=rng, dtype=np.float64)
+    layer.params["b"][...] = rng.standard_normal(6) * 0.1
+    X = _ragged(rng, [3, 1, 0, 5], 4)
+    Y, backprop = layer(X, is_train=True)
+    assert Y.shape == (4, 6)
+    np.testing.assert_allclose(Y, _reference_convpool(layer, X), rtol=1e-12, atol=1e-12)
+    dX = backprop(np.ones_like(Y))
+    assert isinstance(dX, Ragged) and dX.data.shape == X.data.shape
+    assert all(layer.grads[k].shape == layer.params[k].shape for k in layer.params)
+    layer.zero_grads()
+    _assert_passes(check_layer(layer, X))
+
+
+def test_convpool_relu_off_kinks(rng):
+    layer = ConvPool(3, 4, 3, activation="relu", pool="max", rng=rng, dtype=np.float64)
+    X = _ragged(rng, [4, 2], 3)
+    Z = layer.predict(X)
+    assert Z.shape == (2, 4)
+    np.testing.assert_allclose(Z, _reference_convpool(layer, X), rtol=1e-12)
+    _assert_passes(check_layer(layer, X))
+
+
+def test_convpool_batch_equals_one_by_one(rng):
+    layer = ConvPool(4, 5, 3, rng=rng, dtype=np.float64)
+    X = _ragged(rng, [2, 6, 3], 4)
+    rows = [layer.predict(Ragged(seg, np.array([len(seg)])))[0] for seg in _segments(X)]
+    np.testing.assert_allclose(layer.predict(X), np.array(rows), rtol=1e-12)
+
+
+def test_convpool_rejects_bad_input(rng):
+    layer = ConvPool(4, 5, 3, rng=rng)
+    with pytest.raises(ValueError, match="Ragged"):
+        layer(np.zeros((3, 4)), is_train=False)
+    with pytest.raises(ValueError, match=r"\(n_total, 4\)"):
+        layer(Ragged(np.zeros((3, 5)), np.array([3])), is_train=False)
+    with pytest.raises(ValueError, match="lengths"):
+        layer(Ragged(np.zeros((3, 4)), np.array([2])), is_train=False)
+    with pytest.raises(ValueError, match="pool"):
+        ConvPool(4, 5, pool="median")
+
+
+def test_embedding_convpool_model_end_to_end(rng):
+    """Embedding -> ConvPool -> Dense -> softmax, checked w.r.t. every parameter (repeated ids included)."""
+    model = chain(Embedding(12, 3, rng=rng, dtype=np.float64),
+                  ConvPool(3, 4, 3, activation="tanh", rng=rng, dtype=np.float64),
+                  Dense(4, 3, rng=rng, dtype=np.float64))
+    ids = Ragged(np.array([1, 2, 2, 5, 7, 1, 1, 11, 3]), np.array([4, 0, 5]))
+    _assert_passes(check_model(model, SoftmaxCrossEntropy(), ids, np.array([0, 2, 1])))
+
+
+def test_worddropout_drops_items_in_training_only():
+    ids = Ragged(np.arange(1000), np.array([500, 0, 500]))
+    layer = WordDropout(0.3, seed=1)
+    same = layer.predict(ids)
+    assert same.data is ids.data
+    out, backprop = layer(ids, is_train=True)
+    assert out.lengths.tolist()[1] == 0 and out.lengths.sum() == out.data.shape[0]
+    assert 0.6 < out.data.shape[0] / 1000 < 0.8
+    assert set(out.data[: out.lengths[0]]) <= set(range(500))  # items stay in their own sequence
+    assert backprop(None) is None
+    with pytest.raises(ValueError, match="rate"):
+        WordDropout(1.0)
+
+
+def test_worddropout_is_repeatable():
+    ids = Ragged(np.arange(100), np.array([60, 40]))
+    a, _ = WordDropout(0.5, seed=3)(ids, is_train=True)
+    b, _ = WordDropout(0.5, seed=3)(ids, is_train=True)
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_partly_frozen_embedding(rng):
+    layer = PartlyFrozenEmbedding(6, 2, n_frozen=3, rng=rng, dtype=np.float64)
+    ids = Ragged(np.array([0, 4, 2, 4, 5]), np.array([2, 3]))
+    before = layer.params["E"].copy()
+    pooled = chain(layer, MeanPool())
+    Y, backprop = pooled(ids, is_train=True)
+    backprop(np.ones_like(Y))
+    assert np.all(layer.grads["E"][:3] == 0) and np.all(layer.grads["E"][4] != 0)
+    assert set(layer.sparse["E"].tolist()) == {4, 5}
+    Adam(0.1).step(pooled)
+    np.testing.assert_array_equal(layer.params["E"][:4], before[:4])
+    assert np.all(layer.params["E"][4:] != before[4:])
+    # free rows get exactly the gradient of a plain Embedding; with nothing frozen the layer is gradient-checked
+    plain = Embedding(6, 2, dtype=np.float64)
+    plain.params["E"][...] = layer.params["E"]
+    Yp, bp = chain(plain, MeanPool())(ids, is_train=True)
+    bp(np.ones_like(Yp))
+    layer.zero_grads()
+    backprop(np.ones_like(Y))
+    np.testing.assert_array_equal(layer.grads["E"][3:], plain.grads["E"][3:])
+    free = PartlyFrozenEmbedding(6, 2, n_frozen=0, rng=rng, dtype=np.float64)
+    _assert_passes(check_layer(chain(free, MeanPool()), ids))
+
+
+def test_pooling_layers_round_trip_through_model_file(rng, tmp_path):
+    model = chain(WordDropout(0.2, seed=4), PartlyFrozenEmbedding(10, 3, n_frozen=4, rng=rng),
+                  ConvPool(3, 5, 2, pool="mean", rng=rng), Dense(5, 2, rng=rng))
+    path = save_model(tmp_path / "m.npz", model, kind="test")
+    again, _, _ = load_model(path, kind="test")
+    ids = Ragged(np.array([1, 2, 3, 9, 0]), np.array([3, 2]))
+    np.testing.assert_array_equal(model.predict(ids), again.predict(ids))
+    assert again[2].get_config() == {"n_in": 3, "n_out": 5, "window": 2, "activation": "relu", "pool": "mean"}
+    assert again[1].get_config()["n_frozen"] == 4 and again[0].get_config() == {"rate": 0.2, "seed": 4}
+    pooled = chain(Embedding(10, 3, rng=rng), MaxPool())
+    again, _, _ = load_model(save_model(tmp_path / "p.npz", pooled, kind="test"), kind="test")
+    np.testing.assert_array_equal(pooled.predict(ids), again.predict(ids))
