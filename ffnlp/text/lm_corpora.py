@@ -1,0 +1,524 @@
+"""Language-modelling corpora: train/valid/test sentence lists, registered in :mod:`ffnlp.corpora`.
+
+Every loader returns an :class:`LMSplits`: three lists of sentences (token lists), a name and a
+description of how the corpus was split. Encoding them (``Vocab.encode_sentences``) appends one
+``</s>`` per sentence, the token a language model predicts last.
+
+Registered names (``task="lm"``):
+
+``brown``
+    NLTK's Brown corpus, read straight from ``corpora/brown`` under the first of
+    :func:`ffnlp.corpora.nltk_data_dirs` that has it. Case is kept, as in Bengio et al. (2003),
+    whose vocabulary "distinguish[es] between upper and lower case". Bengio's split: the first
+    800,000 words train, the next 200,000 validation, the rest test, cut on the word stream (a
+    sentence straddling a cut is split in two).
+``ptb``
+    Mikolov's Penn Treebank (``ptb.{train,valid,test}.txt`` under ``find_data("ptb")``): one
+    sentence per line, whitespace tokens, a 10k vocabulary with ``<unk>`` already in the text.
+``lee``
+    gensim's Lee background corpus (300 news documents, shipped with gensim): each document is
+    split into sentences, tokenized and lower-cased, and documents are split 80/10/10 (seeded).
+
+:func:`load_text_corpus` does the same as ``lee`` for any UTF-8 text file or folder, and
+:func:`load_lm_corpus` takes a registered name or a path.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ffnlp.corpora import CorpusSpec, data_roots, find_data, nltk_data_dirs, register
+from ffnlp.errors import DataError
+from ffnlp.text.corpus import TextLines, list_text_files
+from ffnlp.text.tokenize import Tokenizer
+
+__all__ = [
+    "LMSplits",
+    "load_brown",
+    "load_ptb",
+    "load_lee",
+    "load_text_corpus",
+    "load_lm_corpus",
+    "read_brown",
+    "split_by_word_counts",
+    "LM_CORPORA",
+]
+
+logger = logging.getLogger(__name__)
+
+SPLIT_NAMES = ("train", "valid", "test")
+
+
+@dataclass
+class LMSplits:
+    """A language-modelling corpus split three ways.
+
+    Attributes
+    ----------
+    train, valid, test : list of list of str
+        Sentences as token lists (no ``</s>``: encoding adds it).
+    name : str
+        Registry name, or the path the corpus came from.
+    description : str
+        Where the text came from and how it was tokenized and split.
+    """
+
+    train: list[list[str]]
+    valid: list[list[str]]
+    test: list[list[str]]
+    name: str
+    description: str
+
+    def split(self, name: str) -> list[list[str]]:
+        """The split called ``name`` (``"train"``, ``"valid"`` or ``"test"``)."""
+        if name not in SPLIT_NAMES:
+            raise ValueError(f"split must be one of {SPLIT_NAMES}, got {name!r}")
+        return getattr(self, name)
+
+    def n_tokens(self, *, eos: bool = False) -> dict[str, int]:
+        """Token count of each split: words only, or words plus one ``</s>`` per sentence."""
+        extra = {s: len(self.split(s)) if eos else 0 for s in SPLIT_NAMES}
+        return {s: sum(map(len, self.split(s))) + extra[s] for s in SPLIT_NAMES}
+
+    def n_sentences(self) -> dict[str, int]:
+        """Sentence count of each split."""
+        return {s: len(self.split(s)) for s in SPLIT_NAMES}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s}={n:,}" for s, n in self.n_tokens().items())
+        return f"LMSplits({self.name!r}, tokens: {counts})"
+
+
+# ----------------------------------------------------------------------------- splitting
+
+
+def split_by_word_counts(
+    sentences: list[list[str]], n_train: int, n_valid: int
+) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Cut the word stream of ``sentences`` after ``n_train`` and ``n_train + n_valid`` words.
+
+    A sentence that straddles a cut is split in two: its head ends one part, its tail opens the
+    next, so the parts hold exactly ``n_train``, ``n_valid`` and the remaining words.
+
+    Raises
+    ------
+    DataError
+        If there are not more than ``n_train + n_valid`` words.
+    """
+    lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))  # (n_sents,)
+    ends = np.cumsum(lengths)  # ends[i] = words in sentences[: i + 1]
+    total = int(ends[-1]) if len(ends) else 0
+    if n_train < 0 or n_valid < 0 or n_train + n_valid >= total:
+        raise DataError(f"cannot cut {total:,} words at {n_train:,} + {n_valid:,}")
+
+    def cut(at: int) -> tuple[int, int]:
+        """(sentence index, words of it before the cut) for a cut after ``at`` words."""
+        i = int(np.searchsorted(ends, at, side="right"))  # first sentence ending after `at`
+        before = at - (int(ends[i - 1]) if i else 0)
+        return i, before
+
+    bounds = [(0, 0), cut(n_train), cut(n_train + n_valid), (len(sentences), 0)]
+    parts = []
+    for (a_i, a_k), (b_i, b_k) in zip(bounds, bounds[1:]):
+        if a_i == b_i:  # the part lies inside one sentence
+            part = [sentences[a_i][a_k:b_k]] if a_i < len(sentences) else []
+        else:
+            part = [sentences[a_i][a_k:], *sentences[a_i + 1 : b_i]]
+            if b_k:
+                part.append(sentences[b_i][:b_k])
+        parts.append([sent for sent in part if sent])
+    train, valid, test = parts
+    return train, valid, test
+
+
+def _split_documents(docs: list, valid_fraction: float, test_fraction: float, seed: int, where):
+    """Seeded split of a list of documents into train/valid/test, each kept in corpus order."""
+    for name, f in (("valid_fraction", valid_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= f < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {f}")
+    if valid_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            f"valid_fraction + test_fraction must be < 1, got {valid_fraction} + {test_fraction}"
+        )
+    n = len(docs)
+    n_test, n_valid = round(n * test_fraction), round(n * valid_fraction)
+    if n - n_test - n_valid < 1:
+        raise DataError(f"only {n} line(s): too few to split off {valid_fraction:.0%} validation "
+                        f"and {test_fraction:.0%} test", path=where)
+    perm = np.random.default_rng(seed).permutation(n)
+    test_idx = np.sort(perm[:n_test])
+    valid_idx = np.sort(perm[n_test : n_test + n_valid])
+    train_idx = np.sort(perm[n_test + n_valid :])
+    return tuple([docs[i] for i in idx.tolist()] for idx in (train_idx, valid_idx, test_idx))
+
+
+# ----------------------------------------------------------------------------- Brown
+
+_BROWN_FILE = re.compile(r"c[a-z]\d\d")
+BROWN_N_TRAIN, BROWN_N_VALID = 800_000, 200_000
+_HOW_BROWN = (
+    "on a machine with internet run python -c \"import nltk; nltk.download('brown')\" and copy "
+    "the nltk_data folder here, then set NLTK_DATA to it (or put it at $FFNLP_DATA/nltk_data); "
+    "ffnlp never downloads"
+)
+
+
+def _brown_searched() -> list[str]:
+    return [str(d / "corpora" / "brown") for d in nltk_data_dirs()]
+
+
+def brown_root() -> Path | None:
+    """The first ``<nltk data dir>/corpora/brown`` folder that exists, or None."""
+    for d in nltk_data_dirs():
+        p = d / "corpora" / "brown"
+        if p.is_dir():
+            return p
+    return None
+
+
+def read_brown(root, *, lower: bool = False) -> list[list[str]]:
+    """All sentences of the Brown corpus, files in name order (``ca01`` ... ``cr09``), tags dropped.
+
+    The files are NLTK's tagged "Form C": one sentence per non-blank line, tokens ``word/tag``
+    (split at the last ``/``, as ``nltk.tag.str2tuple`` does). The result equals
+    ``[list(s) for s in nltk.corpus.brown.sents()]`` (57,340 sentences, 1,161,192 words), five
+    times faster, and needs no change to NLTK's data path.
+
+    Parameters
+    ----------
+    root : path
+        The ``corpora/brown`` folder.
+    lower : bool, default False
+        Lower-case every word.
+
+    Returns
+    -------
+    list of list of str
+    """
+    root = Path(root)
+    files = sorted(p for p in root.iterdir() if _BROWN_FILE.fullmatch(p.name) and p.is_file())
+    if not files:
+        raise DataError("no Brown text files (ca01 ... cr09) in the folder", path=root)
+    sentences: list[list[str]] = []
+    for file in files:
+        data = file.read_bytes()
+        try:
+            text = data.decode("ascii")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            msg = f"not ASCII ({exc.reason})"
+            raise DataError(msg, path=file, line=line, offset=exc.start) from None
+        if lower:
+            text = text.lower()
+        for line in text.splitlines():
+            tagged = line.split()
+            if tagged:
+                sentences.append([w[: w.rfind("/")] if "/" in w else w for w in tagged])
+    return sentences
+
+
+def load_brown(*, lower: bool = False) -> LMSplits:
+    """Brown corpus split as in Bengio et al. (2003): 800,000 / 200,000 / rest words.
+
+    NLTK's Brown has 1,161,192 words, so test gets 161,192 (Bengio's stream had 1,181,041,
+    counting text and paragraph separators). Bengio merged words seen three times or less
+    into one symbol: build the vocabulary with ``min_count=4`` on the training split.
+
+    Parameters
+    ----------
+    lower : bool, default False
+        Lower-case the words (Bengio kept case).
+
+    Returns
+    -------
+    LMSplits
+        With 800,000, 200,000 and 161,192 words.
+
+    Raises
+    ------
+    DataError
+        If no ``corpora/brown`` folder is found; the message lists where it looked.
+
+    References
+    ----------
+    Y. Bengio, R. Ducharme, P. Vincent, C. Jauvin (2003). A Neural Probabilistic Language Model.
+    JMLR 3:1137-1155.
+    """
+    root = brown_root()
+    if root is None:
+        raise DataError(
+            f"Brown corpus not found; looked in: {', '.join(_brown_searched()) or '(no folders)'}. "
+            f"To get it: {_HOW_BROWN}"
+        )
+    sentences = read_brown(root, lower=lower)
+    train, valid, test = split_by_word_counts(sentences, BROWN_N_TRAIN, BROWN_N_VALID)
+    n_test = sum(map(len, test))
+    description = (
+        f"Brown corpus (NLTK, {root}): {len(sentences):,} sentences, tags dropped, "
+        f"{'lower-cased' if lower else 'case kept'}; "
+        "Bengio et al. (2003) split on the word stream: "
+        f"first {BROWN_N_TRAIN:,} words train, next {BROWN_N_VALID:,} valid, remaining {n_test:,} "
+        "test (sentences straddling a cut are split); Bengio's vocabulary merges words seen <= 3 "
+        "times into <unk> (min_count=4 on train)"
+    )
+    return LMSplits(train, valid, test, name="brown", description=description)
+
+
+# ----------------------------------------------------------------------------- PTB
+
+_PTB_FILES = {s: f"ptb.{s}.txt" for s in SPLIT_NAMES}
+_HOW_PTB = (
+    "put Mikolov's simple-examples/data/ptb.{train,valid,test}.txt in a folder ptb/ under "
+    "$FFNLP_DATA (the shared benchmark data has it; see corpora/README.md)"
+)
+
+
+def _ptb_searched() -> list[str]:
+    return [str(r / "ptb") for r in data_roots()]
+
+
+def ptb_root() -> Path | None:
+    """The first ``<data root>/ptb`` folder holding the three PTB files, or None."""
+    for r in data_roots():
+        p = r / "ptb"
+        if all((p / f).is_file() for f in _PTB_FILES.values()):
+            return p
+    return None
+
+
+def load_ptb() -> LMSplits:
+    """Mikolov's Penn Treebank language-modelling data, fixed splits.
+
+    One sentence per line, whitespace tokens; the text already holds ``<unk>`` (which is the
+    vocabulary's ``<unk>``) and ``N`` for numbers. Words: 887,521 / 70,390 / 78,669; with one
+    ``</s>`` per line 929,589 / 73,760 / 82,430, the published counts.
+
+    Returns
+    -------
+    LMSplits
+
+    Raises
+    ------
+    DataError
+        If the files are not found; the message lists where it looked.
+    """
+    root = ptb_root()
+    if root is None:
+        raise DataError(
+            f"Penn Treebank not found; looked for {', '.join(_PTB_FILES.values())} in: "
+            f"{', '.join(_ptb_searched())}. To get it: {_HOW_PTB}"
+        )
+    train, valid, test = (list(TextLines(root / _PTB_FILES[s])) for s in SPLIT_NAMES)
+    description = (
+        f"Penn Treebank, Mikolov's LM version ({root}): fixed train/valid/test files, one sentence "
+        "per line, whitespace tokens, 10k vocabulary with <unk> in the text; </s> per line is "
+        "PTB's <eos>"
+    )
+    return LMSplits(train, valid, test, name="ptb", description=description)
+
+
+# ----------------------------------------------------------------------------- Lee and plain text
+
+_HOW_LEE = "install gensim: lee_background.cor ships in gensim/test/test_data"
+
+
+def lee_path() -> Path | None:
+    """Path of gensim's ``lee_background.cor`` (as ``gensim.test.utils.datapath`` gives it),
+    found without importing gensim; None if gensim is not installed."""
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        p = Path(loc) / "test" / "test_data" / "lee_background.cor"
+        if p.is_file():
+            return p
+    return None
+
+
+def load_text_corpus(
+    path,
+    *,
+    encoding: str = "utf-8",
+    lower: bool = True,
+    valid_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    sentences: bool = False,
+) -> LMSplits:
+    """Any plain-text file or folder as a language-modelling corpus, split by line.
+
+    Each non-blank line (of the file, or of every file in the folder, in name order) is a
+    document; documents are split train/valid/test with a seeded permutation and kept in corpus
+    order within each split.
+
+    Parameters
+    ----------
+    path : str or Path
+        A text file or a folder of text files.
+    encoding : str, default "utf-8"
+    lower : bool, default True
+        Lower-case the text.
+    valid_fraction, test_fraction : float, default 0.1
+        Fractions of the lines (rounded) given to validation and test; the rest trains.
+    seed : int, default 0
+        Seed of the permutation.
+    sentences : bool, default False
+        Split each line into sentences (:func:`~ffnlp.text.tokenize.split_sentences`); a line
+        is then still kept whole within one split.
+
+    Returns
+    -------
+    LMSplits
+
+    Raises
+    ------
+    DataError
+        If the path is missing, holds no text, or does not decode (file, line and byte offset).
+    """
+    path = Path(path)
+    lines = TextLines(path, encoding=encoding)  # DataError if missing or an empty folder
+    tokenizer = Tokenizer(lower=lower, sentences=sentences)
+    docs = [tokenizer(line) for line in lines.lines()]
+    if not docs:
+        raise DataError("empty corpus: no non-blank lines", path=path)
+    train, valid, test = _split_documents(docs, valid_fraction, test_fraction, seed, path)
+    n_lines = "/".join(f"{len(part):,}" for part in (train, valid, test))
+    if sentences:
+        train, valid, test = ([s for doc in p for s in doc if s] for p in (train, valid, test))
+    n_files = len(lines.files)
+    description = (
+        f"plain text {path} ({n_files} file{'s' if n_files > 1 else ''}, {encoding}): "
+        f"{len(docs):,} lines, tokenized ({'lower-cased' if lower else 'case kept'}"
+        f"{', split into sentences' if sentences else ', one sentence per line'}); lines split "
+        f"seeded (seed={seed}) "
+        f"{1 - valid_fraction - test_fraction:.0%}/{valid_fraction:.0%}/{test_fraction:.0%} "
+        f"= {n_lines} train/valid/test"
+    )
+    return LMSplits(train, valid, test, name=str(path), description=description)
+
+
+def load_lee(
+    *, valid_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0
+) -> LMSplits:
+    """gensim's Lee background corpus: 300 news documents, the shipped default.
+
+    Documents are split 80/10/10 by a seeded permutation (240/30/30 documents); each is split
+    into sentences, tokenized with :func:`~ffnlp.text.tokenize.tokenize` and lower-cased.
+
+    Returns
+    -------
+    LMSplits
+
+    References
+    ----------
+    M. Lee, B. Pincombe, M. Welsh (2005). An empirical evaluation of models of text document
+    similarity. Proceedings of the 27th Annual Conference of the Cognitive Science Society.
+    """
+    path = lee_path()
+    if path is None:
+        raise DataError(f"lee_background.cor not found (no gensim). To get it: {_HOW_LEE}")
+    splits = load_text_corpus(
+        path,
+        lower=True,
+        valid_fraction=valid_fraction,
+        test_fraction=test_fraction,
+        seed=seed,
+        sentences=True,
+    )
+    splits.name = "lee"
+    splits.description = "Lee background corpus (gensim test data): " + splits.description
+    return splits
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def load_lm_corpus(name_or_path, **kw) -> LMSplits:
+    """Load a registered LM corpus by name (``brown``, ``ptb``, ``lee``) or a text file/folder.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A name from ``ffnlp.corpora.names(task="lm")``, else a path for :func:`load_text_corpus`.
+    **kw
+        Passed to the loader (e.g. ``lower=True`` for ``brown``, ``seed=`` for a path).
+
+    Returns
+    -------
+    LMSplits
+
+    Raises
+    ------
+    DataError
+        If the name is unknown and no such path exists, or the corpus is absent or unreadable.
+    """
+    from ffnlp import corpora
+
+    if isinstance(name_or_path, str) and name_or_path in LM_CORPORA:
+        return LM_CORPORA[name_or_path].load(**kw)
+    if isinstance(name_or_path, str) and name_or_path in corpora.names():
+        raise DataError(
+            f"{name_or_path!r} is a {corpora.get(name_or_path).task} corpus, not a language-"
+            f"modelling one; LM corpora: {', '.join(sorted(LM_CORPORA))}"
+        )
+    path = Path(name_or_path)
+    if path.exists():
+        return load_text_corpus(path, **kw)
+    known = ", ".join(sorted(LM_CORPORA))
+    raise DataError(
+        f"{str(name_or_path)!r} is neither a registered LM corpus ({known}) "
+        "nor an existing file or folder"
+    )
+
+
+# ----------------------------------------------------------------------------- registry
+
+LM_CORPORA: dict[str, CorpusSpec] = {}
+"""The LM corpora this module registers, by name."""
+
+for _spec in (
+    CorpusSpec(
+        name="brown",
+        task="lm",
+        description="Brown corpus (NLTK), 1,161,192 words, 15 genres; Bengio et al. 2003 benchmark",
+        locate=brown_root,
+        load=load_brown,
+        splits="Bengio et al. 2003: first 800,000 words train, next 200,000 valid, 161,192 test; "
+        "vocabulary: words seen <= 3 times -> <unk> (min_count=4)",
+        license="README: 'distributed with the permission of the copyright holder, redistribution "
+        "permitted'; NLTK's metadata: 'May be used for non-commercial purposes'",
+        how_to_get=_HOW_BROWN,
+        searched=_brown_searched,
+    ),
+    CorpusSpec(
+        name="ptb",
+        task="lm",
+        description="Penn Treebank, Mikolov's LM version: 10k vocabulary, 929k/73k/82k tokens",
+        locate=ptb_root,
+        load=load_ptb,
+        splits="fixed ptb.train/valid/test.txt: 887,521 / 70,390 / 78,669 words (+1 </s> per line)",
+        license="WSJ text (c) University of Pennsylvania (LDC99T42); Mikolov's README: 'should be "
+        "free for research purposes'; not openly licensed",
+        how_to_get=_HOW_PTB,
+        searched=_ptb_searched,
+    ),
+    CorpusSpec(
+        name="lee",
+        task="lm",
+        description="Lee background corpus (gensim test data): 300 news documents, ~60k words",
+        locate=lee_path,
+        load=load_lee,
+        splits="documents split seeded (seed 0) 80/10/10 = 240/30/30, then into sentences",
+        license="shipped with gensim (LGPL-2.1) as test data, by courtesy of Michael D. Lee; cite "
+        "Lee, Pincombe & Welsh 2005",
+        how_to_get=_HOW_LEE,
+        searched=lambda: ["<gensim package>/test/test_data/lee_background.cor"],
+    ),
+):
+    LM_CORPORA[_spec.name] = register(_spec)
+del _spec
