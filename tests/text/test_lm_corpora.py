@@ -1,0 +1,225 @@
+"""LM corpora: splitting, plain text, and the registered brown / ptb / lee."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ffnlp import corpora
+from ffnlp.errors import DataError
+from ffnlp.text import lm_corpora
+from ffnlp.text.lm_corpora import (
+    LMSplits,
+    load_brown,
+    load_lee,
+    load_lm_corpus,
+    load_ptb,
+    load_text_corpus,
+    split_by_word_counts,
+)
+from ffnlp.text.vocab import Vocab
+
+needs_brown = pytest.mark.skipif(lm_corpora.brown_root() is None, reason="Brown corpus absent")
+needs_ptb = pytest.mark.skipif(lm_corpora.ptb_root() is None, reason="PTB absent")
+
+
+# ----------------------------------------------------------------------------- splitting
+
+
+def test_split_by_word_counts_cuts_inside_sentences():
+    sents = [["a", "b", "c"], ["d", "e"], ["f", "g", "h", "i"]]  # 9 words
+    train, valid, test = split_by_word_counts(sents, 4, 3)
+    assert train == [["a", "b", "c"], ["d"]]
+    assert valid == [["e"], ["f", "g"]]
+    assert test == [["h", "i"]]
+
+
+def test_split_by_word_counts_on_sentence_ends_and_within_one_sentence():
+    sents = [["a", "b", "c"], ["d", "e"], ["f", "g", "h", "i"]]
+    assert split_by_word_counts(sents, 3, 2) == ([["a", "b", "c"]], [["d", "e"]], [["f", "g", "h", "i"]])
+    assert split_by_word_counts(sents, 6, 1) == (
+        [["a", "b", "c"], ["d", "e"], ["f"]], [["g"]], [["h", "i"]]
+    )
+    assert split_by_word_counts(sents, 0, 1) == ([], [["a"]], [["b", "c"], ["d", "e"], ["f", "g", "h", "i"]])
+    with pytest.raises(DataError, match="cannot cut 9 words"):
+        split_by_word_counts(sents, 5, 4)
+
+
+def test_lmsplits_counts():
+    s = LMSplits([["a", "b"], ["c"]], [["d"]], [], name="x", description="y")
+    assert s.n_tokens() == {"train": 3, "valid": 1, "test": 0}
+    assert s.n_tokens(eos=True) == {"train": 5, "valid": 2, "test": 0}
+    assert s.n_sentences() == {"train": 2, "valid": 1, "test": 0}
+    with pytest.raises(ValueError, match="split must be"):
+        s.split("dev")
+
+
+# ----------------------------------------------------------------------------- plain text
+
+
+@pytest.fixture
+def twenty_lines(tmp_path):
+    p = tmp_path / "corpus.txt"
+    p.write_text("".join(f"Line number {i}. It ends here.\n\n" for i in range(20)), encoding="utf-8")
+    return p
+
+
+def test_text_corpus_seeded_split_of_lines(twenty_lines):
+    s = load_text_corpus(twenty_lines)
+    assert s.n_sentences() == {"train": 16, "valid": 2, "test": 2}
+    assert s.train[0][:2] == ["line", "number"]  # lower-cased by default
+    numbers = {k: [int(sent[2]) for sent in s.split(k)] for k in ("train", "valid", "test")}
+    assert sorted(sum(numbers.values(), [])) == list(range(20))
+    assert all(v == sorted(v) for v in numbers.values())  # corpus order kept in each split
+    assert load_text_corpus(twenty_lines).valid == s.valid  # seeded
+    assert load_text_corpus(twenty_lines, seed=1).valid != s.valid
+    assert str(twenty_lines) == s.name and "seed=0" in s.description
+
+
+def test_text_corpus_options(twenty_lines):
+    s = load_text_corpus(twenty_lines, lower=False, sentences=True, valid_fraction=0.25, test_fraction=0)
+    assert s.n_sentences() == {"train": 30, "valid": 10, "test": 0}  # 15 / 5 lines, 2 sentences each
+    assert s.train[1] == ["It", "ends", "here", "."]
+    with pytest.raises(ValueError, match="must be < 1"):
+        load_text_corpus(twenty_lines, valid_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(ValueError, match="test_fraction"):
+        load_text_corpus(twenty_lines, test_fraction=-0.1)
+
+
+def test_text_corpus_errors_name_the_path(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"empty\.txt.*empty corpus"):
+        load_text_corpus(empty)
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes(b"ok\nna\xefve\n")
+    with pytest.raises(DataError, match=r"latin1\.txt, line 2, byte 5"):
+        load_text_corpus(bad)
+    assert load_text_corpus(bad, encoding="latin-1", valid_fraction=0, test_fraction=0).train == [
+        ["ok"], ["naïve"]
+    ]
+    two = tmp_path / "two.txt"
+    two.write_text("just two\nlines\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"two\.txt.*only 2 line"):
+        load_text_corpus(two, valid_fraction=0.5, test_fraction=0.4)
+    with pytest.raises(DataError, match="no such file"):
+        load_text_corpus(tmp_path / "missing.txt")
+
+
+def test_load_lm_corpus_dispatch(twenty_lines, tmp_path):
+    assert load_lm_corpus(str(twenty_lines), seed=3).valid == load_text_corpus(twenty_lines, seed=3).valid
+    assert load_lm_corpus(twenty_lines.parent).n_sentences()["train"] == 16  # a folder
+    with pytest.raises(DataError, match="neither a registered LM corpus"):
+        load_lm_corpus(str(tmp_path / "nothing-here"))
+    other = [n for n in corpora.names() if corpora.get(n).task != "lm"]
+    if other:
+        with pytest.raises(DataError, match="not a language-modelling one"):
+            load_lm_corpus(other[0])
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def test_registry_entries():
+    assert {"brown", "ptb", "lee"} <= set(corpora.names(task="lm"))
+    for name in ("brown", "ptb", "lee"):
+        spec = corpora.get(name)
+        assert spec.task == "lm" and spec.how_to_get and spec.license and spec.splits
+        assert spec.load is getattr(lm_corpora, f"load_{name}")
+    assert "nltk.download('brown')" in corpora.get("brown").how_to_get
+
+
+def test_absent_brown_says_where_it_looked_and_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(lm_corpora, "nltk_data_dirs", lambda: [tmp_path / "nltk_data"])
+    with pytest.raises(DataError) as info:
+        load_brown()
+    msg = str(info.value)
+    assert str(tmp_path / "nltk_data" / "corpora" / "brown") in msg
+    assert "nltk.download('brown')" in msg and "NLTK_DATA" in msg
+
+
+def test_absent_ptb_says_where_it_looked(monkeypatch, tmp_path):
+    monkeypatch.setattr(lm_corpora, "data_roots", lambda: [tmp_path])
+    with pytest.raises(DataError, match="ptb.train.txt") as info:
+        load_lm_corpus("ptb")
+    assert str(tmp_path / "ptb") in str(info.value)
+
+
+# ----------------------------------------------------------------------------- the corpora
+
+
+@needs_brown
+def test_brown_bengio_split():
+    s = load_brown()  # about 0.5 s
+    assert s.n_tokens() == {"train": 800_000, "valid": 200_000, "test": 161_192}
+    assert sum(s.n_sentences().values()) == 57_340 + 2  # two sentences straddle the cuts
+    assert s.train[0][:4] == ["The", "Fulton", "County", "Grand"]  # case kept
+    assert s.test[-1][-1] == "."
+    vocab = Vocab.build(s.train, min_count=4)
+    assert len(vocab) == 14_117  # 14,113 words seen >= 4 times in train + 4 specials
+    lower = load_brown(lower=True)
+    assert lower.train[0][:2] == ["the", "fulton"] and lower.n_tokens() == s.n_tokens()
+
+
+@pytest.mark.slow
+@needs_brown
+def test_brown_reader_equals_nltk():
+    # nltk's reader must be pointed at the data through NLTK_DATA (its path security check
+    # refuses other roots), so it runs in a subprocess.
+    root = lm_corpora.brown_root()
+    code = (
+        "import sys; from nltk.corpus import brown; from ffnlp.text.lm_corpora import read_brown;"
+        f"sys.exit(0 if [list(s) for s in brown.sents()] == read_brown({str(root)!r}) else 1)"
+    )
+    env = {"NLTK_DATA": str(root.parent.parent), "PATH": ""}
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+@needs_ptb
+def test_ptb_published_counts():
+    s = load_ptb()
+    assert s.n_tokens() == {"train": 887_521, "valid": 70_390, "test": 78_669}
+    assert s.n_tokens(eos=True) == {"train": 929_589, "valid": 73_760, "test": 82_430}
+    vocab = Vocab.build(s.train)
+    assert len(vocab) == 10_002  # PTB's 10k = 9,998 words + <unk> + <eos>; we add <pad>, <s>
+    ids = vocab.encode_sentences(s.valid)
+    assert ids.shape == (73_760,) and (ids == vocab.eos_id).sum() == 3_370
+    assert (ids == vocab.unk_id).sum() == sum(sent.count("<unk>") for sent in s.valid)
+
+
+def test_lee_loads():
+    s = load_lee()
+    assert s.name == "lee"
+    assert str(lm_corpora.lee_path()).endswith("lee_background.cor")
+    assert sum(s.n_tokens().values()) > 50_000
+    assert s.n_sentences()["train"] > 5 * s.n_sentences()["test"] > 0
+    assert all(t == t.lower() for sent in s.train[:50] for t in sent)
+    assert "300 lines" in s.description and "80%/10%/10%" in s.description
+    assert load_lm_corpus("lee").test == s.test
+
+
+def test_lee_path_is_gensims_datapath():
+    from gensim.test.utils import datapath
+
+    assert lm_corpora.lee_path().samefile(datapath("lee_background.cor"))
+
+
+def test_text_package_imports_no_nn_or_tasks():
+    code = (
+        "import sys, ffnlp.text;"
+        "bad = [m for m in sys.modules if m.startswith(('ffnlp.nn', 'ffnlp.tasks', 'ffnlp.baselines'))];"
+        "sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_encoded_lm_stream_feeds_windows():
+    from ffnlp.text.windows import context_windows
+
+    s = load_lee()
+    vocab = Vocab.build(s.train, min_count=2)
+    ids = vocab.encode_sentences(s.valid)
+    X = context_windows(ids, 3, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
+    assert X.shape == (len(ids), 3)
+    starts = np.flatnonzero(ids[:-1] == vocab.eos_id) + 1
+    assert (X[starts] == vocab.bos_id).all()  # every sentence starts from <s> <s> <s>
