@@ -13,7 +13,7 @@ Registered names (``task="lm"``):
     800,000 words train, the next 200,000 validation, the rest test, cut on the word stream (a
     sentence straddling a cut is split in two).
 ``ptb``
-    Mikolov's Penn Treebank (``ptb.{train,valid,test}.txt`` under ``find_data("ptb")``): one
+    Mikolov's Penn Treebank (``ptb.{train,valid,test}.txt`` in ``<data root>/ptb``): one
     sentence per line, whitespace tokens, a 10k vocabulary with ``<unk>`` already in the text.
 ``lee``
     gensim's Lee background corpus (300 news documents, shipped with gensim): each document is
@@ -32,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.corpora import CorpusSpec, data_roots, find_data, nltk_data_dirs, register
+from ffnlp.corpora import CorpusSpec, data_roots, nltk_data_dirs, register
+from ffnlp.corpora import get as get_corpus
+from ffnlp.corpora import names as corpus_names
 from ffnlp.errors import DataError
 from ffnlp.text.corpus import TextLines, list_text_files
 from ffnlp.text.tokenize import Tokenizer
@@ -457,18 +459,16 @@ def load_lm_corpus(name_or_path, **kw) -> LMSplits:
     DataError
         If the name is unknown and no such path exists, or the corpus is absent or unreadable.
     """
-    from ffnlp import corpora
-
     if isinstance(name_or_path, str) and name_or_path in LM_CORPORA:
         return LM_CORPORA[name_or_path].load(**kw)
-    if isinstance(name_or_path, str) and name_or_path in corpora.names():
-        raise DataError(
-            f"{name_or_path!r} is a {corpora.get(name_or_path).task} corpus, not a language-"
-            f"modelling one; LM corpora: {', '.join(sorted(LM_CORPORA))}"
-        )
     path = Path(name_or_path)
     if path.exists():
         return load_text_corpus(path, **kw)
+    if isinstance(name_or_path, str) and name_or_path in corpus_names():
+        raise DataError(
+            f"{name_or_path!r} is a {get_corpus(name_or_path).task} corpus, not a language-"
+            f"modelling one; LM corpora: {', '.join(sorted(LM_CORPORA))}"
+        )
     known = ", ".join(sorted(LM_CORPORA))
     raise DataError(
         f"{str(name_or_path)!r} is neither a registered LM corpus ({known}) "
