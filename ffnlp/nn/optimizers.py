@@ -119,13 +119,14 @@ class Optimizer:
 
     # -- checkpointing -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of the optimizer's state (step count, moments) as named arrays, for checkpoints."""
         out = {"t": np.array(self.t)}
         for i, g in enumerate(self._groups):
             for name, arr in g.state.items():
-                out[f"dense{i}.{name}"] = arr
+                out[f"dense{i}.{name}"] = arr.copy()
         for (idx, k), st in self._sparse_state.items():
             for name, arr in st.items():
-                out[f"sparse{idx}.{k}.{name}"] = arr
+                out[f"sparse{idx}.{k}.{name}"] = arr.copy()
         return out
 
     def load_state_dict(self, model: Layer, state: dict[str, np.ndarray]) -> None:

@@ -196,6 +196,10 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
         sw = np.asarray(sample_weight, dtype=self._np_dtype())
         if sw.shape != (n,):
             raise ValueError(f"sample_weight has shape {sw.shape}, expected ({n},)")
+        if not np.isfinite(sw).all() or (sw < 0).any():
+            raise ValueError("sample_weight must be finite and non-negative")
+        if not sw.any():
+            raise ValueError("Sample weights must contain at least one non-zero number.")
         return sw
 
     # -- public API --------------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+
+from ffnlp.nn import SGD, Adam, Dense, Embedding, GradientDescent, chain
+
+
+
+def _model(rng, dtype=np.float64):
+    return chain(Dense(3, 2, rng=rng, dtype=dtype))
+
+
+def _set_grads(model, value):
+    for _, layer, k in model.named_params():
+        layer.grads[k][...] = value
+
+
+def test_gradient_descent_is_the_article_rule(rng):
+    m = _model(rng)
+    W0, b0 = m[0].params["W"].copy(), m[0].params["b"].copy()
+    _set_grads(m, 0.5)
+    GradientDescent(0.1).step(m)
+    np.testing.assert_allclose(m[0].params["W"], W0 - 0.05)
+    np.testing.assert_allclose(m[0].params["b"], b0 - 0.05)
+    assert not m[0].grads["W"].any(), "the step zeroes the gradients"
+
+
+def test_weight_decay_spares_biases(rng):
+    m = _model(rng)
+    W0, b0 = m[0].params["W"].copy(), m[0].params["b"].copy()
+    _set_grads(m, 0.0)
+    SGD(0.1, weight_decay=0.5).step(m)
+    np.testing.assert_allclose(m[0].params["W"], W0 * (1 - 0.05))
+    np.testing.assert_allclose(m[0].params["b"], b0)
+
+
+def test_bengio_lr_schedule(rng):
+    opt = SGD(1.0, lr_decay=0.5)
+    m = _model(rng)
+    lrs = []
+    for _ in range(3):
+        lrs.append(opt.current_lr)
+        _set_grads(m, 0.0)
+        opt.step(m)
+    np.testing.assert_allclose(lrs, [1.0, 1 / 1.5, 1 / 2.0])
+
+
+def test_momentum(rng):
+    m = _model(rng)
+    W0 = m[0].params["W"].copy()
+    opt = SGD(0.1, momentum=0.9)
+    for _ in range(2):
+        _set_grads(m, 1.0)
+        opt.step(m)
+    # v1 = -0.1, v2 = 0.9 * -0.1 - 0.1 = -0.19; W = W0 - 0.29
+    np.testing.assert_allclose(m[0].params["W"], W0 - 0.29)
+
+
+def test_adam_matches_reference(rng):
+    m = _model(rng)
+    p = m[0].params["W"].copy()
+    mom, vel = np.zeros_like(p), np.zeros_like(p)
+    opt = Adam(0.01)
+    for t in range(1, 4):
+        g = rng.standard_normal(p.shape)
+        m[0].grads["W"][...] = g
+        m[0].grads["b"][...] = 0
+        opt.step(m)
+        mom = 0.9 * mom + 0.1 * g
+        vel = 0.999 * vel + 0.001 * g * g
+        p = p - 0.01 * (mom / (1 - 0.9 ** t)) / (np.sqrt(vel / (1 - 0.999 ** t)) + 1e-8 * np.sqrt(1 - 0.999 ** t)
+                                                    / np.sqrt(1 - 0.999 ** t))
+        np.testing.assert_allclose(m[0].params["W"], p, rtol=1e-6, atol=1e-9)
+
+
+def test_sparse_embedding_update_touches_only_used_rows(rng):
+    for opt in (SGD(0.5, weight_decay=0.1), SGD(0.5, momentum=0.9), Adam(0.1)):
+        emb = Embedding(10, 2, rng=rng, dtype=np.float64)
+        m = chain(emb)
+        E0 = emb.params["E"].copy()
+        _, bp = m(np.array([2, 2, 7]), is_train=True)
+        bp(np.ones((3, 2)))
+        opt.step(m)
+        changed = np.flatnonzero((emb.params["E"] != E0).any(axis=1))
+        np.testing.assert_array_equal(changed, [2, 7])
+        assert not emb.grads["E"].any()
+
+
+def test_frozen_embedding_is_not_updated(rng):
+    emb = Embedding(5, 2, rng=rng, trainable=False)
+    m = chain(emb)
+    E0 = emb.params["E"].copy()
+    _, bp = m(np.array([1, 2]), is_train=True)
+    bp(np.ones((2, 2), np.float32))
+    Adam(0.1).step(m)
+    np.testing.assert_array_equal(emb.params["E"], E0)
+
+
+def test_state_dict_roundtrip_resumes_identically(rng):
+    def run(steps, opt, m, seed):
+        r = np.random.default_rng(seed)
+        for _ in range(steps):
+            _set_grads(m, 0.0)
+            m[0].grads["W"][...] = r.standard_normal(m[0].params["W"].shape)
+            opt.step(m)
+
+    m1 = _model(np.random.default_rng(1))
+    o1 = Adam(0.01)
+    run(3, o1, m1, 0)
+    state, params = o1.state_dict(), m1.copy_params()
+    run(2, o1, m1, 1)
+    m2 = _model(np.random.default_rng(1))
+    m2.set_params_from(params)
+    o2 = Adam(0.01)
+    o2.load_state_dict(m2, state)
+    run(2, o2, m2, 1)
+    np.testing.assert_array_equal(m1[0].params["W"], m2[0].params["W"])
+
+
+def test_optimizer_rebinds_when_params_are_replaced(rng):
+    m = _model(rng)
+    opt = SGD(0.1)
+    _set_grads(m, 1.0)
+    opt.step(m)
+    m.astype(np.float32)  # new arrays: the optimizer must notice
+    W0 = m[0].params["W"].copy()
+    _set_grads(m, 1.0)
+    opt.step(m)
+    np.testing.assert_allclose(m[0].params["W"], W0 - 0.1, rtol=1e-6)
+
+
+def test_bad_hyperparameters():
+    with pytest.raises(ValueError, match="learning rate"):
+        SGD(0.0)
+    with pytest.raises(ValueError, match="momentum"):
+        SGD(0.1, momentum=1.0)
+
+
