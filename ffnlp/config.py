@@ -91,3 +91,78 @@ class ImageConfig(_ConfigMixin):
             raise ValueError(f"batch_size must be positive, got {self.batch_size}")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+
+
+@dataclass(frozen=True)
+class TextCatConfig(_ConfigMixin):
+    """Settings of :class:`ffnlp.tasks.textcat.FFNTextClassifier` (``ffnlp classify train``).
+
+    The fields are the estimator's parameters, with the same defaults (see its docstring): one set of
+    hyper-parameters for every dataset, chosen on validation data only.
+    """
+
+    doc_vector: str = "mean"  # mean | conv
+    embedding_dim: int = 100
+    embeddings: str = "random"  # random | word2vec | path to a word2vec-format file
+    freeze_embeddings: bool = False
+    bigrams: bool = True
+    n_buckets: int = 200000
+    window: int = 3
+    conv_units: int = 200
+    conv_pool: str = "max"  # max | mean
+    hidden_layer_sizes: tuple[int, ...] = ()
+    activation: str = "relu"
+    word_dropout: float = 0.0
+    dropout: float = 0.0
+    lowercase: bool = True
+    min_count: int = 1
+    max_vocab: int | None = None
+    max_length: int | None = None
+    solver: str = "adam"  # adam | sgd
+    learning_rate_init: float = 0.01
+    lr_decay: float = 0.0
+    alpha: float = 0.0
+    batch_size: int = 32
+    max_iter: int = 20
+    tol: float = 1e-4
+    n_iter_no_change: int | None = 3
+    early_stopping: bool = True
+    validation_fraction: float = 0.1
+    class_weight: str | dict | None = None  # None | "balanced" | {label: weight}
+    threshold: float = 0.5
+    w2v_epochs: int = 10
+    random_state: int | None = None
+    verbose: bool = False
+
+    def __post_init__(self):
+        def bad(msg):
+            raise ValueError(f"TextCatConfig: {msg}")
+
+        if self.doc_vector not in ("mean", "conv"):
+            bad(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
+        if self.conv_pool not in ("max", "mean"):
+            bad(f"conv_pool must be 'max' or 'mean', got {self.conv_pool!r}")
+        if self.solver not in ("adam", "sgd"):
+            bad(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
+        for name in ("embedding_dim", "n_buckets", "window", "conv_units", "min_count", "batch_size", "max_iter",
+                     "w2v_epochs"):
+            if int(getattr(self, name)) <= 0:
+                bad(f"{name} must be positive, got {getattr(self, name)}")
+        if any(int(h) <= 0 for h in self.hidden_layer_sizes):
+            bad(f"hidden layer sizes must be positive integers, got {list(self.hidden_layer_sizes)}")
+        for name in ("word_dropout", "dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                bad(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if not 0 < self.validation_fraction < 1:
+            bad(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
+        if not 0 < self.threshold < 1:
+            bad(f"threshold must be in (0, 1), got {self.threshold}")
+        if self.learning_rate_init <= 0 or self.alpha < 0 or self.lr_decay < 0:
+            bad("learning_rate_init must be positive, alpha and lr_decay >= 0")
+        if self.class_weight is not None and not isinstance(self.class_weight, dict) \
+                and self.class_weight != "balanced":
+            bad(f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}")
+        for name in ("max_vocab", "max_length", "n_iter_no_change"):
+            v = getattr(self, name)
+            if v is not None and int(v) <= 0:
+                bad(f"{name} must be positive or None, got {v}")

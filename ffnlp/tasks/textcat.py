@@ -1,0 +1,666 @@
+"""``FFNTextClassifier``: feedforward text classification on raw strings, a scikit-learn estimator.
+
+Words -> embeddings -> a document vector -> a deep feedforward net -> softmax (several classes) or
+sigmoid (two classes, or several labels per document with a threshold). The document vector is
+
+* ``doc_vector="mean"``: the average of the embeddings of the words and, with ``bigrams=True``, of hashed
+  word bigrams: the deep averaging network of Iyyer et al. (2015) and fastText's classifier (Joulin et
+  al. 2017), which is the case with no hidden layer;
+* ``doc_vector="conv"``: Collobert et al. (2011)'s window approach: the embeddings of each window of
+  ``window`` consecutive words are concatenated, passed through one shared hidden layer of ``conv_units``
+  and max- (or mean-) pooled over positions (:class:`ffnlp.nn.pooling.ConvPool`).
+
+Embeddings start random, from a Word2Vec model trained on the training texts (``embeddings="word2vec"``)
+or from a word2vec-format file (``embeddings="path/to/vectors.txt"``), and are fine-tuned unless
+``freeze_embeddings``. Word dropout (Iyyer et al.) drops tokens before pooling in training.
+
+Tokenization and the vocabulary are built in :meth:`FFNTextClassifier.fit`; batches are
+:class:`~ffnlp.nn.layers.Ragged` id arrays cut from one flat array with NumPy, so the training loop
+runs no Python code per token.
+
+References
+----------
+M. Iyyer, V. Manjunatha, J. Boyd-Graber and H. Daume III. Deep unordered composition rivals syntactic
+methods for text classification. ACL 2015.
+
+A. Joulin, E. Grave, P. Bojanowski and T. Mikolov. Bag of tricks for efficient text classification.
+EACL 2017.
+
+R. Collobert, J. Weston, L. Bottou, M. Karlen, K. Kavukcuoglu and P. Kuksa. Natural language
+processing (almost) from scratch. JMLR 12, 2011.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted
+
+from ffnlp.config import TextCatConfig
+from ffnlp.errors import ModelFileError
+from ffnlp.nn import (SGD, Adam, Dropout, Embedding, MeanPool, Ragged, SigmoidBinaryCrossEntropy,
+                      SoftmaxCrossEntropy, build_mlp, chain, fit, load_model, save_model)
+from ffnlp.nn.pooling import ConvPool, PartlyFrozenEmbedding, WordDropout
+from ffnlp.text import Vocab, tokenize
+
+logger = logging.getLogger(__name__)
+
+KIND = "textcat"
+_HASH_MULT = np.uint64(116049371)  # fastText's bigram hash multiplier
+
+
+# ----------------------------------------------------------------------------- ragged documents
+
+
+class Documents:
+    """Encoded documents: one flat id array and the number of ids per document.
+
+    Supports ``len`` and ``take(idx)``, so :func:`ffnlp.nn.fit` batches it like an array: ``take`` cuts
+    the rows of several documents out of the flat array with one vectorized gather.
+
+    Parameters
+    ----------
+    ids : int ndarray of shape (n_ids,)
+    lengths : int ndarray of shape (n_documents,)
+    """
+
+    def __init__(self, ids, lengths):
+        self.ids = np.asarray(ids)
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        if int(self.lengths.sum()) != self.ids.shape[0]:
+            raise ValueError(f"lengths sum to {int(self.lengths.sum())} but there are {self.ids.shape[0]} ids")
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+    def __len__(self):
+        return self.lengths.shape[0]
+
+    def take(self, idx) -> Ragged:
+        """Documents ``idx`` as a :class:`Ragged` batch (ids (sum of their lengths,), lengths (len(idx),))."""
+        idx = np.asarray(idx)
+        lengths = self.lengths[idx]                                           # (b,)
+        total = int(lengths.sum())
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])              # (b,) in the batch
+        flat = np.arange(total) + np.repeat(self.starts[idx] - offsets, lengths)  # (total,) rows of self.ids
+        return Ragged(self.ids[flat], lengths)
+
+    def all(self) -> Ragged:
+        return Ragged(self.ids, self.lengths)
+
+
+def hashed_bigrams(ids, lengths, n_buckets: int, offset: int) -> Documents:
+    """Append the hashed bigram ids of each document after its word ids (fastText's ``addWordNgrams``).
+
+    The bigram ``(a, b)`` of consecutive word ids in one document maps to
+    ``offset + (a * 116049371 + b) mod n_buckets``.
+
+    Parameters
+    ----------
+    ids : int ndarray of shape (n_words,)
+    lengths : int ndarray of shape (n_documents,)
+    n_buckets, offset : int
+
+    Returns
+    -------
+    Documents
+        Each document holds its ``L`` word ids then its ``max(L - 1, 0)`` bigram ids.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = lengths.shape[0]
+    ends = np.cumsum(lengths)
+    same_doc = np.ones(max(ids.shape[0] - 1, 0), dtype=bool)                   # (n_words - 1,)
+    inner_ends = ends[(lengths > 0) & (ends < ids.shape[0])] - 1
+    same_doc[inner_ends] = False                                                # pair crosses a boundary
+    a, b = ids[:-1][same_doc].astype(np.uint64), ids[1:][same_doc].astype(np.uint64)
+    bigrams = ((a * _HASH_MULT + b) % np.uint64(n_buckets)).astype(np.int64) + offset  # (n_bigrams,)
+    n_bi = np.maximum(lengths - 1, 0)
+    doc = np.concatenate([np.repeat(np.arange(n), lengths), np.repeat(np.arange(n), n_bi)])
+    order = np.argsort(doc, kind="stable")
+    return Documents(np.concatenate([ids, bigrams])[order], lengths + n_bi)
+
+
+def _is_token_lists(X) -> bool:
+    first = X[0]
+    return not isinstance(first, str) and isinstance(first, (list, tuple, np.ndarray))
+
+
+def _as_documents(X, name="X") -> list:
+    if isinstance(X, (str, bytes)):
+        raise ValueError(f"{name} must be a sequence of documents (strings or token lists), got one string")
+    try:
+        X = list(X)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of documents, got {type(X).__name__}") from None
+    if not X:
+        raise ValueError(f"{name} holds no documents")
+    tokens = _is_token_lists(X)
+    for i, doc in enumerate(X):
+        ok = (not isinstance(doc, str) and all(isinstance(t, str) for t in doc)) if tokens else isinstance(doc, str)
+        if not ok:
+            kind = "a token list" if tokens else "a string"
+            raise ValueError(f"{name}[{i}] is {type(doc).__name__}, expected {kind} like {name}[0]")
+    return X
+
+
+# ----------------------------------------------------------------------------- the estimator
+
+
+class FFNTextClassifier(ClassifierMixin, BaseEstimator):
+    """Deep feedforward text classifier on raw strings (or token lists).
+
+    Parameters
+    ----------
+    doc_vector : {"mean", "conv"}, default="mean"
+        Document vector: the average of word (and bigram) embeddings, or the windowed layer pooled over
+        positions (see the module docstring).
+    embedding_dim : int, default=100
+        Ignored when ``embeddings`` is a file (its vectors' size is used).
+    embeddings : {"random", "word2vec"} or path, default="random"
+        Initial word vectors: random, a gensim Word2Vec (skip-gram) trained on the training texts, or a
+        word2vec-format file (text, or binary when the name ends in ``.bin``).
+    freeze_embeddings : bool, default=False
+        Keep pretrained word vectors fixed (bigram rows are still trained).
+    bigrams : bool, default=True
+        Add hashed word bigrams to the average (fastText); ``doc_vector="mean"`` only.
+    n_buckets : int, default=200000
+        Hash buckets for bigrams.
+    window, conv_units, conv_pool
+        For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
+    hidden_layer_sizes : tuple of int, default=()
+        Hidden layers after the document vector (``()`` = a linear softmax on it, as fastText).
+    activation : str, default="relu"
+        Hidden (and window layer) activation.
+    word_dropout : float, default=0.0
+        Probability of dropping each token (and bigram) before pooling, in training.
+    dropout : float, default=0.0
+        Dropout on the document vector and after every hidden layer.
+    lowercase : bool, default=True
+    min_count : int, default=1
+        Words seen fewer times in training are ``<unk>``.
+    max_vocab : int or None
+    max_length : int or None
+        Keep only the first ``max_length`` tokens of a document.
+    solver : {"adam", "sgd"}, default="adam"
+    learning_rate_init : float, default=0.01
+    lr_decay : float, default=0.0
+    alpha : float, default=0.0
+        L2 penalty on weights and embeddings (lazily, on the rows a batch uses).
+    batch_size : int, default=32
+    max_iter : int, default=20
+        Epochs.
+    tol : float, default=1e-4
+    n_iter_no_change : int, default=3
+        Early stopping patience in epochs.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data (stratified), stop when its loss has not
+        improved for ``n_iter_no_change`` epochs, and restore the best epoch's weights. A
+        ``validation_data`` argument of :meth:`fit` replaces the held-out part.
+    validation_fraction : float, default=0.1
+    class_weight : dict, "balanced" or None
+        Weights of the classes in the loss (single-label only).
+    threshold : float, default=0.5
+        Multi-label: a label is predicted when its probability reaches it.
+    w2v_epochs : int, default=10
+        Epochs of the Word2Vec model for ``embeddings="word2vec"``.
+    random_state : int or None
+        Seeds the weights, the validation split, shuffling and dropout.
+    verbose : bool, default=False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class (or, multi-label, label) names.
+    vocab_ : ffnlp.text.Vocab
+    model_ : ffnlp.nn.Chain
+        Returns logits: (n_samples, 1) for two classes, (n_samples, n_classes) otherwise.
+    multilabel_ : bool
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+    validation_scores_ : list of float
+        Validation accuracy of each epoch (with early stopping).
+    best_epoch_ : int or None
+    n_iter_ : int
+    embedding_dim_ : int
+    fit_seconds_ : float
+
+    Examples
+    --------
+    >>> from ffnlp.text.labeled import load_textcat_dataset
+    >>> ds = load_textcat_dataset("mini_newsgroup")
+    >>> clf = FFNTextClassifier(random_state=0).fit(ds.train.texts[:150], ds.train.labels[:150])
+    >>> float(clf.score(ds.train.texts[150:], ds.train.labels[150:])) > 0.8
+    True
+    """
+
+    def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
+                 bigrams=True, n_buckets=200000, window=3, conv_units=200, conv_pool="max",
+                 hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
+                 min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
+                 lr_decay=0.0, alpha=0.0, batch_size=32, max_iter=20, tol=1e-4, n_iter_no_change=3,
+                 early_stopping=True, validation_fraction=0.1, class_weight=None, threshold=0.5, w2v_epochs=10,
+                 random_state=None, verbose=False):
+        self.doc_vector = doc_vector
+        self.embedding_dim = embedding_dim
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.bigrams = bigrams
+        self.n_buckets = n_buckets
+        self.window = window
+        self.conv_units = conv_units
+        self.conv_pool = conv_pool
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.word_dropout = word_dropout
+        self.dropout = dropout
+        self.lowercase = lowercase
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.max_length = max_length
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.lr_decay = lr_decay
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.threshold = threshold
+        self.w2v_epochs = w2v_epochs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- configuration ---------------------------------------------------------------------------
+    def get_config(self) -> TextCatConfig:
+        """The hyper-parameters as a frozen :class:`~ffnlp.config.TextCatConfig` (validated)."""
+        params = self.get_params()
+        params["hidden_layer_sizes"] = tuple(int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])) \
+            if np.size(params["hidden_layer_sizes"]) else ()
+        if params["embeddings"] not in ("random", "word2vec"):
+            params["embeddings"] = str(params["embeddings"])
+        if isinstance(params["class_weight"], dict):
+            params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
+        return TextCatConfig(**params)
+
+    @classmethod
+    def from_config(cls, config: TextCatConfig) -> "FFNTextClassifier":
+        return cls(**config.to_dict())
+
+    def _seed(self) -> int:
+        return 0 if self.random_state is None else int(self.random_state)
+
+    # -- text -> ids -------------------------------------------------------------------------------
+    def _tokens(self, docs) -> list[list[str]]:
+        if _is_token_lists(docs):
+            toks = [[t.lower() for t in d] if self.lowercase else list(d) for d in docs]
+        else:
+            toks = [tokenize(d, lower=self.lowercase) for d in docs]
+        if self.max_length:
+            toks = [t[: int(self.max_length)] for t in toks]
+        return toks
+
+    def _encode_tokens(self, toks) -> Documents:
+        lengths = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
+        ids = self.vocab_.encode([w for t in toks for w in t]).astype(np.int64)   # (n_words,)
+        if self.bigrams and self.doc_vector == "mean":
+            return hashed_bigrams(ids, lengths, int(self.n_buckets), len(self.vocab_))
+        return Documents(ids, lengths)
+
+    def transform_documents(self, X) -> Documents:
+        """Tokenize and encode raw documents with the fitted vocabulary."""
+        check_is_fitted(self, "vocab_")
+        return self._encode_tokens(self._tokens(_as_documents(X)))
+
+    # -- model ------------------------------------------------------------------------------------
+    def _pretrained(self, toks):
+        """(vectors (n_found, dim), vocab ids (n_found,)) or None for random embeddings."""
+        if self.embeddings in (None, "random"):
+            return None
+        if self.embeddings == "word2vec":
+            from gensim.models import Word2Vec
+
+            t0 = time.perf_counter()
+            w2v = Word2Vec(sentences=toks, vector_size=int(self.embedding_dim), window=5, min_count=1, sg=1,
+                           negative=5, epochs=int(self.w2v_epochs), seed=self._seed() + 1, workers=1)
+            kv = w2v.wv
+            logger.info("word2vec on %d training texts: %d words in %.1f s", len(toks), len(kv),
+                        time.perf_counter() - t0)
+        else:
+            from gensim.models import KeyedVectors
+
+            path = Path(self.embeddings)
+            if not path.exists():
+                raise FileNotFoundError(f"embeddings file not found: {path}")
+            try:
+                kv = KeyedVectors.load_word2vec_format(str(path), binary=path.suffix == ".bin")
+            except (ValueError, UnicodeDecodeError, EOFError) as exc:
+                raise ValueError(f"{path}: not a word2vec-format file ({exc})") from None
+        rows, ids = [], []
+        for i, word in enumerate(self.vocab_.itos):
+            key = word if word in kv.key_to_index else (word.lower() if word.lower() in kv.key_to_index else None)
+            if key is not None:
+                ids.append(i)
+                rows.append(kv.get_index(key))
+        logger.info("pretrained vectors cover %d of %d vocabulary words", len(ids), len(self.vocab_))
+        return kv.vectors[np.array(rows, dtype=np.int64)], np.array(ids, dtype=np.int64)
+
+    def _build(self, toks, n_out):
+        rng = np.random.default_rng(self._seed())
+        pre = self._pretrained(toks)
+        dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
+        n_words = len(self.vocab_)
+        n_rows = n_words + (int(self.n_buckets) if self.bigrams and self.doc_vector == "mean" else 0)
+        if pre is not None and self.freeze_embeddings:
+            emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_words, rng=rng)
+        else:
+            emb = Embedding(n_rows, dim, rng=rng)
+        if pre is not None:
+            vectors, ids = pre
+            E = emb.params["E"]
+            E[:n_words] *= vectors.std() * np.sqrt(dim)  # unknown words: the pretrained vectors' scale
+            E[ids] = vectors
+        layers = []
+        if self.word_dropout:
+            layers.append(WordDropout(float(self.word_dropout), seed=self._seed() + 7))
+        layers.append(emb)
+        if self.doc_vector == "mean":
+            layers.append(MeanPool())
+            n_doc = dim
+        elif self.doc_vector == "conv":
+            layers.append(ConvPool(dim, int(self.conv_units), int(self.window), activation=self.activation,
+                                   pool=self.conv_pool, rng=rng))
+            n_doc = int(self.conv_units)
+        else:
+            raise ValueError(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
+        if self.dropout:
+            layers.append(Dropout(float(self.dropout), seed=self._seed() + 11))
+        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)) if np.size(self.hidden_layer_sizes) \
+            else ()
+        mlp = build_mlp([n_doc, *hidden, n_out], activation=self.activation, rng=rng, dropout=float(self.dropout),
+                        input_grad=True, seed=self._seed() + 13)
+        self.embedding_dim_ = dim
+        return chain(*layers, *mlp.layers)
+
+    def _make_optimizer(self):
+        if self.solver == "adam":
+            return Adam(float(self.learning_rate_init), weight_decay=float(self.alpha), lr_decay=float(self.lr_decay))
+        if self.solver == "sgd":
+            return SGD(float(self.learning_rate_init), momentum=0.0, weight_decay=float(self.alpha),
+                       lr_decay=float(self.lr_decay))
+        raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
+
+    def _validate_params(self):
+        self.get_config()  # TextCatConfig checks ranges and choices
+
+    # -- targets ------------------------------------------------------------------------------------
+    def _fit_targets(self, y, classes=None):
+        y = list(y) if not isinstance(y, np.ndarray) else y
+        multilabel = (isinstance(y, np.ndarray) and y.ndim == 2) or \
+            (len(y) > 0 and isinstance(y[0], (list, tuple, set, frozenset)))
+        self.multilabel_ = bool(multilabel)
+        if self.multilabel_:
+            if isinstance(y, np.ndarray) and y.ndim == 2:
+                self._binarizer = None
+                self.classes_ = np.arange(y.shape[1]) if classes is None else np.asarray(classes)
+            else:
+                self._binarizer = MultiLabelBinarizer(classes=classes).fit(y)
+                self.classes_ = self._binarizer.classes_
+        else:
+            self._encoder = LabelEncoder().fit(np.asarray(y if classes is None else classes))
+            self.classes_ = self._encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"FFNTextClassifier needs at least 2 classes; got 1: {self.classes_[0]!r}")
+
+    def _encode_targets(self, y):
+        """Labels -> loss targets: float (n,) for 2 classes, int (n,) for softmax, float (n, L) multi-label."""
+        if self.multilabel_:
+            Y = np.asarray(y) if self._binarizer is None else self._binarizer.transform(y)
+            return np.asarray(Y, dtype=np.float32)
+        y = np.asarray(y)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(f"labels not seen in training: {unseen.tolist()[:5]} (known: {self.classes_.tolist()})")
+        codes = self._encoder.transform(y)
+        return codes.astype(np.float32) if len(self.classes_) == 2 else codes.astype(np.int64)
+
+    def _n_out(self):
+        return 1 if (len(self.classes_) == 2 and not self.multilabel_) else len(self.classes_)
+
+    def _loss(self):
+        return SigmoidBinaryCrossEntropy() if self._n_out() == 1 or self.multilabel_ else SoftmaxCrossEntropy()
+
+    def _accuracy(self, Z, t):
+        if self.multilabel_:
+            return float(np.mean(np.all((Z > self._logit_threshold()) == (t > 0.5), axis=1)))
+        pred = (Z[:, 0] > 0).astype(np.int64) if Z.shape[1] == 1 else Z.argmax(axis=1)
+        return float(np.mean(pred == t.astype(np.int64)))
+
+    def _logit_threshold(self):
+        p = float(self.threshold)
+        return np.log(p / (1 - p))
+
+    def _sample_weight(self, y, sample_weight):
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+        if self.class_weight is not None and not self.multilabel_:
+            cw = self.class_weight
+            if isinstance(cw, dict):  # keys may arrive as strings from a JSON config
+                lookup = {str(k): v for k, v in cw.items()}
+                cw = {c: lookup.get(str(c), 1.0) for c in self.classes_}
+            w = compute_sample_weight(cw, np.asarray(y)).astype(np.float32)
+            sw = w if sw is None else sw * w
+        return sw
+
+    # -- training --------------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+        """Build the vocabulary and model and train on documents ``X`` with labels ``y``; returns self.
+
+        Parameters
+        ----------
+        X : sequence of str, or sequence of lists of str (tokens), length n_samples
+        y : array-like of shape (n_samples,), or a list of label lists / an indicator array
+            (n_samples, n_labels) for multi-label data
+        sample_weight : array-like of shape (n_samples,) or None
+        validation_data : (X_val, y_val) or None
+            Early-stopping data (a benchmark's dev split); otherwise ``validation_fraction`` of X is held out.
+        """
+        self._validate_params()
+        t0 = time.perf_counter()
+        X = _as_documents(X)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels")
+        self._fit_targets(y)
+        toks = self._tokens(X)
+        idx = np.arange(len(X))
+        val_idx = None
+        if self.early_stopping and validation_data is None:
+            strat = None
+            if not self.multilabel_:
+                counts = np.unique(np.asarray(y), return_counts=True)[1]
+                strat = np.asarray(y) if counts.min() >= 2 else None
+            n_val = max(1, int(round(self.validation_fraction * len(X))))
+            if len(X) - n_val < 1:
+                raise ValueError(f"{len(X)} documents are too few to hold out a validation fraction")
+            try:
+                idx, val_idx = train_test_split(idx, test_size=n_val, random_state=self._seed(), stratify=strat)
+            except ValueError:
+                idx, val_idx = train_test_split(idx, test_size=n_val, random_state=self._seed())
+        train_toks = [toks[i] for i in idx]
+        self.vocab_ = Vocab.build(train_toks, min_count=int(self.min_count), max_size=self.max_vocab)
+        self.model_ = self._build(train_toks, self._n_out())
+        self.loss_ = self._loss()
+        self.optimizer_ = self._make_optimizer()
+        self._shuffle_rng = np.random.default_rng(self._seed() + 3)
+        self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
+        y_arr = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=object) if self.multilabel_ else np.asarray(y)
+        docs = self._encode_tokens(train_toks)
+        y_train = y_arr[idx] if not (self.multilabel_ and self._binarizer is not None) else [y[i] for i in idx]
+        targets = self._encode_targets(y_train)
+        sw = self._sample_weight(y_train, None if sample_weight is None else np.asarray(sample_weight)[idx])
+        val = None
+        if validation_data is not None:
+            Xv, yv = validation_data
+            val = (self._encode_tokens(self._tokens(_as_documents(Xv, "validation X"))), self._encode_targets(yv))
+        elif val_idx is not None:
+            yv = y_arr[val_idx] if not (self.multilabel_ and self._binarizer is not None) else [y[i] for i in val_idx]
+            val = (self._encode_tokens([toks[i] for i in val_idx]), self._encode_targets(yv))
+        self._train(docs, targets, int(self.max_iter), sw, val)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _train(self, docs, targets, epochs, sample_weight, val):
+        def validate(model):
+            Vd, Vt = val
+            Z = self._logits(model, Vd)
+            return {"loss": self.loss_(Z, Vt)[0], "accuracy": self._accuracy(Z, Vt)}
+
+        hist = fit(self.model_, self.loss_, self.optimizer_, docs, targets, epochs=epochs,
+                   batch_size=min(int(self.batch_size), len(docs)), rng=self._shuffle_rng,
+                   sample_weight=sample_weight, validate=validate if val is not None else None,
+                   monitor="loss", mode="min",
+                   n_iter_no_change=int(self.n_iter_no_change) if val is not None and self.n_iter_no_change else None,
+                   tol=float(self.tol), restore_best=val is not None, verbose=bool(self.verbose))
+        self.loss_curve_.extend(hist.loss)
+        if val is not None:
+            self.validation_scores_.extend(v["accuracy"] for v in hist.val)
+            self.best_epoch_ = self.n_iter_ + hist.best_epoch if hist.best_epoch else None
+            if not hist.stopped_early and epochs > 1:
+                warnings.warn(f"FFNTextClassifier: max_iter ({epochs}) epochs reached and the validation loss "
+                              "was still improving.", ConvergenceWarning)
+        self.n_iter_ += hist.epochs
+        self.history_ = hist
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch on ``(X, y)``, without early stopping.
+
+        The first call builds the vocabulary from its ``X`` (later words are ``<unk>``, their bigrams are
+        still hashed) and needs ``classes``, every label that will appear.
+        """
+        X = _as_documents(X)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels")
+        toks = self._tokens(X)
+        if not hasattr(self, "model_"):
+            self._validate_params()
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._fit_targets(y, classes=list(classes))
+            self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
+            self.model_ = self._build(toks, self._n_out())
+            self.loss_ = self._loss()
+            self.optimizer_ = self._make_optimizer()
+            self._shuffle_rng = np.random.default_rng(self._seed() + 3)
+            self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
+            raise ValueError(f"classes {list(classes)} differ from the first call's {self.classes_.tolist()}")
+        targets = self._encode_targets(y)
+        self._train(self._encode_tokens(toks), targets, 1, self._sample_weight(y, sample_weight), None)
+        return self
+
+    # -- prediction ---------------------------------------------------------------------------------
+    @staticmethod
+    def _logits(model, docs: Documents, batch_size=2048):
+        out = [model.predict(docs.take(np.arange(s, min(s + batch_size, len(docs)))))
+               for s in range(0, len(docs), batch_size)]
+        return np.concatenate(out, axis=0)
+
+    def decision_function(self, X):
+        """Logits: (n_samples,) for two classes (positive: ``classes_[1]``), else (n_samples, n_classes)."""
+        check_is_fitted(self, "model_")
+        Z = self._logits(self.model_, self.transform_documents(X))
+        return Z[:, 0] if Z.shape[1] == 1 and not self.multilabel_ else Z
+
+    def predict_proba(self, X):
+        """Probabilities (n_samples, n_classes): rows sum to 1, except multi-label (one sigmoid per label)."""
+        check_is_fitted(self, "model_")
+        Z = self._logits(self.model_, self.transform_documents(X))
+        P = self.loss_.output(Z).astype(np.float64)
+        if P.shape[1] == 1 and not self.multilabel_:
+            P = np.hstack([1 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        return np.log(np.clip(self.predict_proba(X), np.finfo(np.float64).tiny, None))
+
+    def predict(self, X):
+        """Labels (n_samples,); multi-label: an indicator array (n_samples, n_labels) from ``threshold``."""
+        P = self.predict_proba(X)
+        if self.multilabel_:
+            return (P >= float(self.threshold)).astype(np.int64)
+        return self.classes_[P.argmax(axis=1)]
+
+    def predict_top_k(self, X, k=1, threshold=0.0):
+        """The ``k`` most probable labels of each document, as fastText's ``predict -k``.
+
+        Returns
+        -------
+        labels : list of lists of labels, best first; those with probability below ``threshold`` are left out
+        probs : list of lists of float, matching ``labels``
+        """
+        P = self.predict_proba(X)
+        k = max(1, min(int(k), P.shape[1]))
+        order = np.argsort(-P, axis=1, kind="stable")[:, :k]                 # (n, k)
+        top = np.take_along_axis(P, order, axis=1)                           # (n, k)
+        keep = top >= threshold
+        labels = [self.classes_[o[m]].tolist() for o, m in zip(order, keep)]
+        probs = [t[m].tolist() for t, m in zip(top, keep)]
+        return labels, probs
+
+    def n_params(self) -> int:
+        check_is_fitted(self, "model_")
+        return self.model_.n_params()
+
+    # -- files ---------------------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model, vocabulary and configuration to a safe ``.npz`` file (atomically)."""
+        check_is_fitted(self, "model_")
+        classes = self.classes_.tolist()
+        meta = {
+            "config": self.get_config().to_dict(),
+            "vocab": self.vocab_.to_dict(),
+            "classes": classes,
+            "multilabel": self.multilabel_,
+            "embedding_dim_": int(self.embedding_dim_),
+            "n_iter_": int(self.n_iter_),
+        }
+        return save_model(path, self.model_, kind=KIND, meta=meta)
+
+    @classmethod
+    def load(cls, path) -> "FFNTextClassifier":
+        """Read a file written by :meth:`save`; :class:`~ffnlp.errors.ModelFileError` for any other file."""
+        model, meta, _ = load_model(path, kind=KIND)
+        try:
+            clf = cls.from_config(TextCatConfig.from_dict(meta["config"]))
+            clf.vocab_ = Vocab.from_dict(meta["vocab"], path=path)
+            clf.classes_ = np.array(meta["classes"])
+            clf.multilabel_ = bool(meta["multilabel"])
+            clf.embedding_dim_ = int(meta["embedding_dim_"])
+            clf.n_iter_ = int(meta.get("n_iter_", 0))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: damaged textcat model metadata ({exc})") from None
+        if clf.multilabel_:
+            clf._binarizer = MultiLabelBinarizer(classes=list(clf.classes_)).fit([list(clf.classes_)])
+        else:
+            clf._encoder = LabelEncoder().fit(clf.classes_)
+        clf.model_ = model
+        clf.loss_ = clf._loss()
+        clf.loss_curve_, clf.validation_scores_, clf.best_epoch_ = [], [], None
+        return clf
+
+
+def load_textcat_model(path) -> FFNTextClassifier:
+    """Read a model written by :meth:`FFNTextClassifier.save`."""
+    return FFNTextClassifier.load(path)
+
+
+__all__ = ["FFNTextClassifier", "Documents", "hashed_bigrams", "load_textcat_model", "KIND"]
