@@ -166,3 +166,85 @@ class TextCatConfig(_ConfigMixin):
             v = getattr(self, name)
             if v is not None and int(v) <= 0:
                 bad(f"{name} must be positive or None, got {v}")
+
+
+@dataclass(frozen=True)
+class LMConfig(_ConfigMixin):
+    """Settings of the window language model (``ffnlp lm train``; Bengio et al. 2003).
+
+    ``context_size`` is n - 1 (Bengio's MLP1: n = 5, m = 60, h = 50, direct connections). ``output`` is
+    ``"full"`` (the reference softmax) or ``"factored"`` (exact class-factored softmax, ~sqrt(|V|) classes
+    by frequency, ``class_power`` as in :func:`ffnlp.nn.factored.frequency_classes`). ``sentence_ends``
+    appends ``</s>`` to every sentence; ``cross_sentence`` lets contexts reach back across it. The
+    learning rate decays as ``lr / (1 + lr_decay * t)`` (Bengio's schedule, t = updates). Weight decay
+    applies to weights and embeddings, never biases. ``embeddings``: ``"random"``, ``"word2vec"`` (trained
+    on the training split) or the path of a word2vec-format file.
+    """
+
+    context_size: int = 4
+    embedding_dim: int = 60
+    hidden: tuple[int, ...] = (50,)
+    direct: bool = True
+    output: str = "factored"  # full | factored
+    n_classes: int | None = None  # None: round(sqrt(|V|))
+    class_power: float = 0.5
+    min_count: int = 1
+    max_vocab: int | None = None
+    sentence_ends: bool = True
+    cross_sentence: bool = False
+    lowercase: bool = False  # how text given at predict/generate time is tokenized
+    optimizer: str = "adam"  # adam | sgd
+    learning_rate: float = 0.001
+    lr_decay: float = 0.0
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    batch_size: int = 256
+    epochs: int = 10
+    n_iter_no_change: int | None = 2
+    tol: float = 0.0
+    max_seconds: float | None = None
+    embeddings: str = "random"  # random | word2vec | path to a word2vec-format file
+    freeze_embeddings: bool = False
+    seed: int = 0
+    dtype: str = "float32"
+    log_every: int = 500  # batches between progress lines (0: per epoch only)
+
+    @classmethod
+    def preset(cls, corpus: str) -> "LMConfig":
+        """Defaults per corpus: ``lee`` (the shipped default, trains in well under a minute), ``brown``
+        (Bengio's MLP1 shape, n = 5, |V| from words seen >= 4 times), ``ptb`` (10k vocabulary);
+        anything else gets the ``lee`` settings."""
+        if corpus == "brown":
+            return cls(context_size=4, embedding_dim=60, hidden=(100,), min_count=4, epochs=30, n_iter_no_change=2)
+        if corpus == "ptb":
+            return cls(context_size=4, embedding_dim=100, hidden=(200,), min_count=1, lowercase=True, epochs=30)
+        return cls(context_size=3, embedding_dim=32, hidden=(64,), min_count=2, lowercase=True, epochs=8,
+                   batch_size=128, learning_rate=0.003, n_iter_no_change=2, log_every=0)
+
+    def __post_init__(self):
+        if int(self.context_size) < 1:
+            raise ValueError(f"context_size must be >= 1, got {self.context_size}")
+        if int(self.embedding_dim) < 1:
+            raise ValueError(f"embedding_dim must be >= 1, got {self.embedding_dim}")
+        if any(int(h) <= 0 for h in self.hidden):
+            raise ValueError(f"hidden layer sizes must be positive integers, got {list(self.hidden)}")
+        if not self.hidden and not self.direct:
+            raise ValueError("with no hidden layer the model needs direct connections (direct=True)")
+        if self.output not in ("full", "factored"):
+            raise ValueError(f"output must be 'full' or 'factored', got {self.output!r}")
+        if self.n_classes is not None and int(self.n_classes) < 1:
+            raise ValueError(f"n_classes must be positive or None, got {self.n_classes}")
+        if self.min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {self.min_count}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.lr_decay < 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
+            raise ValueError("lr_decay and weight_decay must be >= 0 and momentum in [0, 1)")
+        if self.batch_size <= 0 or self.epochs <= 0:
+            raise ValueError(f"batch_size and epochs must be positive, got {self.batch_size}, {self.epochs}")
+        if self.n_iter_no_change is not None and self.n_iter_no_change <= 0:
+            raise ValueError(f"n_iter_no_change must be positive or None, got {self.n_iter_no_change}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
