@@ -106,7 +106,8 @@ class TextCatConfig(_ConfigMixin):
     embeddings: str = "random"  # random | word2vec | path to a word2vec-format file
     freeze_embeddings: bool = False
     bigrams: bool = True
-    n_buckets: int = 200000
+    n_buckets: int | None = None  # None: one row per bigram kept from training
+    max_bigrams: int | None = 500000
     window: int = 3
     conv_units: int = 200
     conv_pool: str = "max"  # max | mean
@@ -144,7 +145,7 @@ class TextCatConfig(_ConfigMixin):
             bad(f"conv_pool must be 'max' or 'mean', got {self.conv_pool!r}")
         if self.solver not in ("adam", "sgd"):
             bad(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
-        for name in ("embedding_dim", "n_buckets", "window", "conv_units", "min_count", "batch_size", "max_iter",
+        for name in ("embedding_dim", "window", "conv_units", "min_count", "batch_size", "max_iter",
                      "w2v_epochs"):
             if int(getattr(self, name)) <= 0:
                 bad(f"{name} must be positive, got {getattr(self, name)}")
@@ -162,7 +163,7 @@ class TextCatConfig(_ConfigMixin):
         if self.class_weight is not None and not isinstance(self.class_weight, dict) \
                 and self.class_weight != "balanced":
             bad(f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}")
-        for name in ("max_vocab", "max_length", "n_iter_no_change"):
+        for name in ("max_vocab", "max_length", "n_iter_no_change", "n_buckets", "max_bigrams"):
             v = getattr(self, name)
             if v is not None and int(v) <= 0:
                 bad(f"{name} must be positive or None, got {v}")
@@ -205,6 +206,7 @@ class LMConfig(_ConfigMixin):
     max_seconds: float | None = None
     embeddings: str = "random"  # random | word2vec | path to a word2vec-format file
     freeze_embeddings: bool = False
+    dropout: float = 0.0  # on the features fed to the output layer
     seed: int = 0
     dtype: str = "float32"
     log_every: int = 500  # batches between progress lines (0: per epoch only)
@@ -248,3 +250,5 @@ class LMConfig(_ConfigMixin):
             raise ValueError(f"n_iter_no_change must be positive or None, got {self.n_iter_no_change}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")

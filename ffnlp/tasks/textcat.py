@@ -95,6 +95,39 @@ class Documents:
         return Ragged(self.ids, self.lengths)
 
 
+def bigram_pairs(ids, lengths):
+    """The bigrams of consecutive ids inside each document.
+
+    Parameters
+    ----------
+    ids : int ndarray of shape (n_words,)
+    lengths : int ndarray of shape (n_documents,)
+
+    Returns
+    -------
+    first, second, doc : int64 ndarrays of shape (n_bigrams,), ``n_bigrams = sum(max(L - 1, 0))``
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    same_doc = np.ones(max(ids.shape[0] - 1, 0), dtype=bool)                   # (n_words - 1,)
+    same_doc[ends[(lengths > 0) & (ends < ids.shape[0])] - 1] = False           # pair crosses a boundary
+    n_bi = np.maximum(lengths - 1, 0)
+    return ids[:-1][same_doc], ids[1:][same_doc], np.repeat(np.arange(lengths.shape[0]), n_bi)
+
+
+def append_ids(ids, lengths, extra, extra_doc) -> Documents:
+    """Documents holding their own ``ids`` followed by the ``extra`` ids that ``extra_doc`` assigns them.
+
+    ids (n_words,), lengths (n_documents,), extra (n_extra,), extra_doc (n_extra,) -> Documents.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = lengths.shape[0]
+    doc = np.concatenate([np.repeat(np.arange(n), lengths), extra_doc])
+    order = np.argsort(doc, kind="stable")
+    return Documents(np.concatenate([ids, extra])[order], lengths + np.bincount(extra_doc, minlength=n))
+
+
 def hashed_bigrams(ids, lengths, n_buckets: int, offset: int) -> Documents:
     """Append the hashed bigram ids of each document after its word ids (fastText's ``addWordNgrams``).
 
@@ -112,19 +145,9 @@ def hashed_bigrams(ids, lengths, n_buckets: int, offset: int) -> Documents:
     Documents
         Each document holds its ``L`` word ids then its ``max(L - 1, 0)`` bigram ids.
     """
-    ids = np.asarray(ids, dtype=np.int64)
-    lengths = np.asarray(lengths, dtype=np.int64)
-    n = lengths.shape[0]
-    ends = np.cumsum(lengths)
-    same_doc = np.ones(max(ids.shape[0] - 1, 0), dtype=bool)                   # (n_words - 1,)
-    inner_ends = ends[(lengths > 0) & (ends < ids.shape[0])] - 1
-    same_doc[inner_ends] = False                                                # pair crosses a boundary
-    a, b = ids[:-1][same_doc].astype(np.uint64), ids[1:][same_doc].astype(np.uint64)
-    bigrams = ((a * _HASH_MULT + b) % np.uint64(n_buckets)).astype(np.int64) + offset  # (n_bigrams,)
-    n_bi = np.maximum(lengths - 1, 0)
-    doc = np.concatenate([np.repeat(np.arange(n), lengths), np.repeat(np.arange(n), n_bi)])
-    order = np.argsort(doc, kind="stable")
-    return Documents(np.concatenate([ids, bigrams])[order], lengths + n_bi)
+    a, b, doc = bigram_pairs(ids, lengths)
+    h = (a.astype(np.uint64) * _HASH_MULT + b.astype(np.uint64)) % np.uint64(n_buckets)
+    return append_ids(np.asarray(ids, dtype=np.int64), lengths, h.astype(np.int64) + offset, doc)
 
 
 def _is_token_lists(X) -> bool:
@@ -170,8 +193,12 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         Keep pretrained word vectors fixed (bigram rows are still trained).
     bigrams : bool, default=True
         Add hashed word bigrams to the average (fastText); ``doc_vector="mean"`` only.
-    n_buckets : int, default=200000
-        Hash buckets for bigrams.
+    n_buckets : int or None, default=None
+        Hash buckets for bigrams, as fastText (``a * 116049371 + b mod n_buckets``); None gives every bigram
+        kept from training a row of its own (no collisions; bigrams unseen in training are dropped).
+    max_bigrams : int or None, default=500000
+        With ``n_buckets=None``: keep at most this many bigrams (the most frequent of those seen
+        ``min_count`` times).
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
     hidden_layer_sizes : tuple of int, default=()
@@ -241,7 +268,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
-                 bigrams=True, n_buckets=200000, window=3, conv_units=200, conv_pool="max",
+                 bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
                  hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
                  min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
                  lr_decay=0.0, alpha=0.0, batch_size=32, max_iter=20, tol=1e-4, n_iter_no_change=3,
@@ -253,6 +280,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.freeze_embeddings = freeze_embeddings
         self.bigrams = bigrams
         self.n_buckets = n_buckets
+        self.max_bigrams = max_bigrams
         self.window = window
         self.conv_units = conv_units
         self.conv_pool = conv_pool
@@ -309,12 +337,37 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             toks = [t[: int(self.max_length)] for t in toks]
         return toks
 
-    def _encode_tokens(self, toks) -> Documents:
+    def _uses_bigrams(self):
+        return bool(self.bigrams) and self.doc_vector == "mean"
+
+    def _n_bigram_rows(self):
+        if not self._uses_bigrams():
+            return 0
+        return int(self.n_buckets) if self.n_buckets else int(self.bigram_keys_.shape[0])
+
+    def _encode_tokens(self, toks, *, fit_bigrams=False) -> Documents:
         lengths = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
         ids = self.vocab_.encode([w for t in toks for w in t]).astype(np.int64)   # (n_words,)
-        if self.bigrams and self.doc_vector == "mean":
-            return hashed_bigrams(ids, lengths, int(self.n_buckets), len(self.vocab_))
-        return Documents(ids, lengths)
+        if not self._uses_bigrams():
+            return Documents(ids, lengths)
+        V = len(self.vocab_)
+        if self.n_buckets:
+            return hashed_bigrams(ids, lengths, int(self.n_buckets), V)
+        a, b, doc = bigram_pairs(ids, lengths)
+        keys = a * V + b                                                      # (n_bigrams,) exact, no collisions
+        if fit_bigrams:
+            uniq, counts = np.unique(keys, return_counts=True)
+            keep = counts >= int(self.min_count)
+            uniq, counts = uniq[keep], counts[keep]
+            if self.max_bigrams and uniq.shape[0] > int(self.max_bigrams):
+                top = np.argsort(-counts, kind="stable")[: int(self.max_bigrams)]
+                uniq = np.sort(uniq[top])
+            self.bigram_keys_ = uniq                                          # sorted
+        K = self.bigram_keys_.shape[0]
+        pos = np.searchsorted(self.bigram_keys_, keys)                        # (n_bigrams,)
+        found = pos < K
+        found[found] = self.bigram_keys_[pos[found]] == keys[found]           # bigrams unseen in training: dropped
+        return append_ids(ids, lengths, V + pos[found], doc[found])
 
     def transform_documents(self, X) -> Documents:
         """Tokenize and encode raw documents with the fitted vocabulary."""
@@ -359,7 +412,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         pre = self._pretrained(toks)
         dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
         n_words = len(self.vocab_)
-        n_rows = n_words + (int(self.n_buckets) if self.bigrams and self.doc_vector == "mean" else 0)
+        n_rows = n_words + self._n_bigram_rows()
         if pre is not None and self.freeze_embeddings:
             emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_words, rng=rng)
         else:
@@ -496,13 +549,13 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                 idx, val_idx = train_test_split(idx, test_size=n_val, random_state=self._seed())
         train_toks = [toks[i] for i in idx]
         self.vocab_ = Vocab.build(train_toks, min_count=int(self.min_count), max_size=self.max_vocab)
+        docs = self._encode_tokens(train_toks, fit_bigrams=True)
         self.model_ = self._build(train_toks, self._n_out())
         self.loss_ = self._loss()
         self.optimizer_ = self._make_optimizer()
         self._shuffle_rng = np.random.default_rng(self._seed() + 3)
         self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
         y_arr = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=object) if self.multilabel_ else np.asarray(y)
-        docs = self._encode_tokens(train_toks)
         y_train = y_arr[idx] if not (self.multilabel_ and self._binarizer is not None) else [y[i] for i in idx]
         targets = self._encode_targets(y_train)
         sw = self._sample_weight(y_train, None if sample_weight is None else np.asarray(sample_weight)[idx])
@@ -556,6 +609,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._fit_targets(y, classes=list(classes))
             self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
+            docs = self._encode_tokens(toks, fit_bigrams=True)
             self.model_ = self._build(toks, self._n_out())
             self.loss_ = self._loss()
             self.optimizer_ = self._make_optimizer()
@@ -563,8 +617,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
         elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
             raise ValueError(f"classes {list(classes)} differ from the first call's {self.classes_.tolist()}")
+        else:
+            docs = self._encode_tokens(toks)
         targets = self._encode_targets(y)
-        self._train(self._encode_tokens(toks), targets, 1, self._sample_weight(y, sample_weight), None)
+        self._train(docs, targets, 1, self._sample_weight(y, sample_weight), None)
         return self
 
     # -- prediction ---------------------------------------------------------------------------------
@@ -633,12 +689,13 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             "embedding_dim_": int(self.embedding_dim_),
             "n_iter_": int(self.n_iter_),
         }
-        return save_model(path, self.model_, kind=KIND, meta=meta)
+        extra = {"bigram_keys": self.bigram_keys_} if self._uses_bigrams() and not self.n_buckets else None
+        return save_model(path, self.model_, kind=KIND, meta=meta, extra_arrays=extra)
 
     @classmethod
     def load(cls, path) -> "FFNTextClassifier":
         """Read a file written by :meth:`save`; :class:`~ffnlp.errors.ModelFileError` for any other file."""
-        model, meta, _ = load_model(path, kind=KIND)
+        model, meta, extra = load_model(path, kind=KIND)
         try:
             clf = cls.from_config(TextCatConfig.from_dict(meta["config"]))
             clf.vocab_ = Vocab.from_dict(meta["vocab"], path=path)
@@ -646,6 +703,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             clf.multilabel_ = bool(meta["multilabel"])
             clf.embedding_dim_ = int(meta["embedding_dim_"])
             clf.n_iter_ = int(meta.get("n_iter_", 0))
+            if clf._uses_bigrams() and not clf.n_buckets:
+                clf.bigram_keys_ = np.asarray(extra["bigram_keys"], dtype=np.int64)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{path}: damaged textcat model metadata ({exc})") from None
         if clf.multilabel_:

@@ -1,0 +1,350 @@
+"""``ffnlp classify train|test|predict|compare``: text classification in fastText's shape.
+
+::
+
+    ffnlp classify train --input train.txt --output model.npz
+    ffnlp classify test model.npz test.txt --k 1 --json      # accuracy, macro_f1, n (P@k, R@k)
+    ffnlp classify predict model.npz - --k 2 --prob           # documents from stdin, one per line
+    ffnlp classify compare --dataset trec --markdown          # ffnlp vs scikit-learn, same splits
+
+Labeled input: fastText lines (``__label__pos great film``), ``label<TAB>text`` TSV, ``label,text``
+CSV, or a folder with one subfolder per class (see :func:`ffnlp.text.labeled.read_labeled`).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ffnlp.cli import emit_json, emit_metrics
+from ffnlp.errors import DataError, FFNLPError
+
+#: Datasets compared when none is named: both ship with gensim's test data.
+DEFAULT_DATASETS = ("mini_newsgroup", "polarity")
+_FORMATS = ("auto", "fasttext", "tsv", "csv", "folder")
+_LABEL = "__label__"
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _sizes(text):
+    if text.strip() in ("", "0", "none"):
+        return ()
+    try:
+        sizes = tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+    if any(s <= 0 for s in sizes):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return sizes
+
+
+def _probability(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return v
+
+
+def add_parser(sub):
+    from ffnlp.config import TextCatConfig
+
+    d = TextCatConfig()
+    p = sub.add_parser("classify", help="feedforward text classifiers and the comparison with scikit-learn",
+                       description=__doc__.splitlines()[0])
+    verbs = p.add_subparsers(dest="verb", metavar="{train,test,predict,compare}")
+    verbs.required = True
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+
+    t = verbs.add_parser("train", help="train a classifier on labeled text and save it", formatter_class=fmt)
+    t.add_argument("--input", required=True, help="labeled training data: file, folder, or - for stdin")
+    t.add_argument("--output", required=True, help="model file to write (.npz); written only on success")
+    t.add_argument("--encoding", default="utf-8", help="text encoding of the input (e.g. latin-1)")
+    t.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
+    t.add_argument("--doc-vector", choices=["mean", "conv"], default=d.doc_vector,
+                   help="document vector: mean of word+bigram embeddings (DAN/fastText) or windowed conv-pool")
+    t.add_argument("--dim", type=_positive_int, default=d.embedding_dim, help="embedding dimension")
+    t.add_argument("--embeddings", default=d.embeddings,
+                   help="random, word2vec (trained on the input texts), or a word2vec-format vectors file")
+    t.add_argument("--freeze-embeddings", action="store_true", help="keep pretrained word vectors fixed")
+    t.add_argument("--no-bigrams", action="store_true", help="average words only (no bigram features)")
+    t.add_argument("--window", type=_positive_int, default=d.window, help="conv window (words)")
+    t.add_argument("--conv-units", type=_positive_int, default=d.conv_units, help="units of the window layer")
+    t.add_argument("--hidden", type=_sizes, default=d.hidden_layer_sizes,
+                   help="hidden layer sizes after the document vector, e.g. 100,100 (empty: none)")
+    t.add_argument("--activation", default=d.activation, choices=["relu", "tanh", "sigmoid", "leaky_relu"],
+                   help="hidden activation")
+    t.add_argument("--word-dropout", type=float, default=d.word_dropout, help="token dropout rate")
+    t.add_argument("--dropout", type=float, default=d.dropout, help="dropout on document vector and hidden layers")
+    t.add_argument("--lr", type=float, default=d.learning_rate_init, help="learning rate")
+    t.add_argument("--solver", choices=["adam", "sgd"], default=d.solver, help="optimizer")
+    t.add_argument("--epochs", type=_positive_int, default=d.max_iter, help="maximum epochs")
+    t.add_argument("--batch-size", type=_positive_int, default=d.batch_size, help="minibatch size")
+    t.add_argument("--alpha", type=float, default=d.alpha, help="L2 penalty")
+    t.add_argument("--min-count", type=_positive_int, default=d.min_count, help="minimum word (and bigram) count")
+    t.add_argument("--class-weight", choices=["balanced"], default=None, help="reweight classes in the loss")
+    t.add_argument("--validation-fraction", type=float, default=d.validation_fraction,
+                   help="held out for early stopping")
+    t.add_argument("--no-early-stopping", action="store_true", help="train all epochs on all the data")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
+    t.add_argument("--json", action="store_true", help="print the training summary as one JSON line")
+    t.set_defaults(func=cmd_train)
+
+    e = verbs.add_parser("test", help="evaluate a model on labeled text", formatter_class=fmt)
+    e.add_argument("model", help="model file from 'ffnlp classify train'")
+    e.add_argument("input", help="labeled test data: file, folder, or - for stdin")
+    e.add_argument("--k", type=_positive_int, default=1, help="P@k and R@k over the k best labels")
+    e.add_argument("--threshold", type=_probability, default=0.0, help="ignore labels below this probability")
+    e.add_argument("--encoding", default="utf-8", help="text encoding of the input")
+    e.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
+    e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
+    e.set_defaults(func=cmd_test)
+
+    pr = verbs.add_parser("predict", help="predict labels of documents, one per line", formatter_class=fmt)
+    pr.add_argument("model", help="model file from 'ffnlp classify train'")
+    pr.add_argument("input", help="text file with one document per line, or - for stdin "
+                                  "(leading __label__ tokens are ignored)")
+    pr.add_argument("--k", type=_positive_int, default=1, help="print the k most probable labels")
+    pr.add_argument("--prob", action="store_true", help="print each label's probability after it")
+    pr.add_argument("--threshold", type=_probability, default=0.0, help="leave out labels below this probability")
+    pr.add_argument("--encoding", default="utf-8", help="text encoding of the input")
+    pr.set_defaults(func=cmd_predict)
+
+    c = verbs.add_parser("compare", help="ffnlp's classifiers vs scikit-learn baselines on identical splits",
+                         formatter_class=fmt)
+    c.add_argument("--dataset", action="append", default=None,
+                   help="registered dataset (mr, trec, sst1, sst2, 20ng, sms, mini_newsgroup, polarity) or a "
+                        f"labeled file/folder; repeatable (default: {', '.join(DEFAULT_DATASETS)})")
+    c.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    c.add_argument("--folds", type=_positive_int, default=None,
+                   help="run only the first N cross-validation folds (default: the dataset's protocol)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
+    c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
+    out = c.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the results as one JSON line")
+    out.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    out.add_argument("--csv", action="store_true", help="print CSV")
+    c.set_defaults(func=cmd_compare)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _read_labeled(path, encoding, fmt):
+    from ffnlp.text.labeled import read_labeled
+
+    try:
+        return read_labeled(path, encoding=encoding, format=fmt)
+    except LookupError as exc:
+        raise FFNLPError(str(exc)) from None
+    except ValueError as exc:
+        if isinstance(exc, FFNLPError):
+            raise
+        raise FFNLPError(str(exc)) from None
+
+
+def _document_lines(path, encoding, n_docs) -> list | None:
+    """1-based line of each document of a line-format file (blank lines skipped), or None (folder, CSV
+    with quoted newlines, stdin)."""
+    if str(path) == "-" or Path(path).is_dir():
+        return None
+    try:
+        text = Path(path).read_bytes().decode(encoding)
+    except (OSError, UnicodeDecodeError, LookupError):
+        return None
+    lines = [i for i, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    return lines[:n_docs] if len(lines) >= n_docs else None
+
+
+def _where(path, encoding, data, index):
+    """DataError keyword arguments naming the file (and line) of document ``index``."""
+    if str(path) != "-" and Path(path).is_dir():
+        return {"path": Path(path) / str(data.labels[index])}
+    lines = _document_lines(path, encoding, len(data))
+    return {"path": "<stdin>" if str(path) == "-" else path, "line": lines[index] if lines else None}
+
+
+def _label_sets(labels) -> list[set]:
+    return [set(lab) if isinstance(lab, list) else {lab} for lab in labels]
+
+
+# ----------------------------------------------------------------------------- verbs
+
+
+def build_config(args):
+    from ffnlp.config import TextCatConfig
+
+    try:
+        return TextCatConfig(
+            doc_vector=args.doc_vector, embedding_dim=args.dim, embeddings=args.embeddings,
+            freeze_embeddings=args.freeze_embeddings, bigrams=not args.no_bigrams, window=args.window,
+            conv_units=args.conv_units, hidden_layer_sizes=tuple(args.hidden), activation=args.activation,
+            word_dropout=args.word_dropout, dropout=args.dropout, learning_rate_init=args.lr, solver=args.solver,
+            max_iter=args.epochs, batch_size=args.batch_size, alpha=args.alpha, min_count=args.min_count,
+            class_weight=args.class_weight, validation_fraction=args.validation_fraction,
+            early_stopping=not args.no_early_stopping, random_state=args.seed,
+            verbose=logging.getLogger().isEnabledFor(logging.INFO))
+    except ValueError as exc:
+        raise FFNLPError(str(exc)) from None
+
+
+def cmd_train(args):
+    from ffnlp.tasks.textcat import FFNTextClassifier
+
+    config = build_config(args)
+    if config.embeddings not in ("random", "word2vec") and not Path(config.embeddings).is_file():
+        raise DataError("embeddings file not found", path=config.embeddings)
+    data = _read_labeled(args.input, args.encoding, args.format)
+    classes = sorted({lab for labs in _label_sets(data.labels) for lab in labs})
+    if len(classes) < 2:
+        raise DataError(f"only one class ({classes[0]!r}) in the training data; a classifier needs at least two",
+                        path=data.source)
+    clf = FFNTextClassifier.from_config(config)
+    try:
+        clf.fit(data.texts, data.labels)
+    except (ValueError, FileNotFoundError) as exc:
+        if isinstance(exc, FFNLPError):
+            raise
+        raise FFNLPError(f"{data.source}: {exc}") from None
+    clf.save(args.output)
+    summary = {"n": len(data), "classes": len(clf.classes_), "vocab": len(clf.vocab_), "epochs": clf.n_iter_,
+               "best_epoch": clf.best_epoch_, "n_params": clf.n_params(), "seconds": round(clf.fit_seconds_, 3),
+               "output": str(args.output)}
+    if args.json:
+        emit_json(summary)
+    else:
+        emit_metrics(summary)
+
+
+def _load(path):
+    from ffnlp.tasks.textcat import load_textcat_model
+
+    return load_textcat_model(path)
+
+
+def cmd_test(args):
+    from sklearn.metrics import f1_score
+
+    clf = _load(args.model)
+    data = _read_labeled(args.input, args.encoding, args.format)
+    gold = _label_sets(data.labels)
+    known = {str(c) for c in clf.classes_}
+    for i, labs in enumerate(gold):
+        unseen = sorted(lab for lab in labs if lab not in known)
+        if unseen:
+            raise DataError(f"label {unseen[0]!r} was not seen in training (the model knows "
+                            f"{', '.join(sorted(known))})", **_where(args.input, args.encoding, data, i))
+    labels, _ = clf.predict_top_k(data.texts, k=args.k, threshold=args.threshold)
+    labels = [[str(x) for x in row] for row in labels]
+    hits = sum(len(set(row) & g) for row, g in zip(labels, gold))
+    n_pred = sum(len(row) for row in labels)
+    n_gold = sum(len(g) for g in gold)
+    metrics = {"n": len(data), f"P@{args.k}": hits / n_pred if n_pred else 0.0, f"R@{args.k}": hits / n_gold}
+    if not clf.multilabel_:
+        pred = np.asarray(clf.predict(data.texts)).astype(str)
+        truth = np.asarray([next(iter(g)) for g in gold])
+        metrics["accuracy"] = float(np.mean(pred == truth))
+        metrics["macro_f1"] = float(f1_score(truth, pred, average="macro"))
+    else:
+        P = clf.predict(data.texts)
+        truth = np.array([[str(c) in g for c in clf.classes_] for g in gold])
+        metrics["accuracy"] = float(np.mean(np.all(P.astype(bool) == truth, axis=1)))
+        metrics["macro_f1"] = float(f1_score(truth, P.astype(bool), average="macro", zero_division=0))
+    if args.json:
+        emit_json(metrics)
+    else:
+        emit_metrics(metrics)
+
+
+def read_documents(path, encoding="utf-8") -> list[str]:
+    """One document per line (``-``: stdin), leading ``__label__`` tokens dropped.
+
+    Raises DataError naming the file and line of undecodable bytes or an empty document.
+    """
+    name = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError("no such file", path=name) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; expected a text file with one document per line", path=name) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror or exc}", path=name) from None
+    try:
+        text = raw.decode(encoding)
+    except LookupError:
+        raise FFNLPError(f"unknown encoding {encoding!r}") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"cannot decode byte 0x{raw[exc.start]:02x} as {encoding} ({exc.reason}); "
+                        "pass --encoding", path=name, line=line, offset=exc.start) from None
+    text = text.removeprefix("\ufeff")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise DataError("empty file: no documents", path=name)
+    docs = []
+    for lineno, line in enumerate(lines, start=1):
+        words = line.rstrip("\r").split()
+        while words and words[0].startswith(_LABEL):
+            words.pop(0)
+        if not words:
+            raise DataError("empty document", path=name, line=lineno)
+        docs.append(" ".join(words))
+    return docs
+
+
+def cmd_predict(args):
+    clf = _load(args.model)
+    docs = read_documents(args.input, args.encoding)
+    labels, probs = clf.predict_top_k(docs, k=args.k, threshold=args.threshold)
+    out = []
+    for row, ps in zip(labels, probs):
+        if args.prob:
+            out.append(" ".join(f"{lab} {p:.4f}" for lab, p in zip(row, ps)))
+        else:
+            out.append(" ".join(str(lab) for lab in row))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def cmd_compare(args):
+    from ffnlp.tasks.compare import compare, format_rows
+
+    datasets = args.dataset or list(DEFAULT_DATASETS)
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    results = []
+    for name in datasets:
+        try:
+            result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding)
+        except ValueError as exc:
+            if isinstance(exc, FFNLPError):
+                raise
+            raise FFNLPError(str(exc)) from None
+        results.append(result)
+        if args.json:
+            continue
+        if args.csv:
+            print(format_rows(result.rows, "csv"))
+            continue
+        title = f"{result.dataset}: {result.protocol}; {result.n_train} train / {result.n_test} test, " \
+                f"{result.n_classes} classes"
+        print(f"### {title}\n" if args.markdown else title)
+        print(format_rows(result.rows, "markdown" if args.markdown else "text"))
+        print()
+    if args.json:
+        emit_json(results[0].to_dict() if len(results) == 1 else {"datasets": [r.to_dict() for r in results]})

@@ -1,0 +1,233 @@
+"""The comparison harness: ffnlp's text classifiers and the scikit-learn baselines on identical splits.
+
+Every model is a factory ``random_state -> estimator`` on raw strings; all of them see the same
+training and test documents:
+
+* a dataset with a fixed test split (TREC, SST-1, SST-2, 20 Newsgroups, and SMS Spam, whose loader makes
+  a seeded stratified 80/20 split) is trained on ``train`` and scored on ``test``; where the dataset has a
+  dev split (SST), ffnlp's models use it for early stopping instead of holding out part of ``train``, and
+  the baselines (fixed hyper-parameters, no model selection) ignore it;
+* a dataset without one (MR, the gensim sets) is cross-validated with a seeded ``StratifiedKFold`` of
+  ``cv_folds`` folds (10 for MR), and the rows give the mean and standard deviation over folds.
+
+Rows hold: model, accuracy, accuracy_std, macro_f1, train_seconds and predict_seconds (mean per fold),
+n_params (of the last fold's model). :func:`format_rows` prints them as aligned text, Markdown or CSV.
+
+Examples
+--------
+>>> from ffnlp.tasks.compare import compare, format_rows
+>>> result = compare("polarity", models=["ffnlp_dan", "nbsvm"], max_folds=1)   # doctest: +SKIP
+>>> print(format_rows(result.rows))                                             # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from ffnlp.baselines.textcat import BASELINES
+from ffnlp.tasks.textcat import FFNTextClassifier
+from ffnlp.text.labeled import TextCatDataset, load_textcat_dataset
+
+logger = logging.getLogger(__name__)
+
+
+def ffnlp_dan(random_state=None) -> FFNTextClassifier:
+    """The averaging model (DAN / fastText): mean of word and bigram embeddings, package defaults."""
+    return FFNTextClassifier(random_state=random_state)
+
+
+def ffnlp_conv(random_state=None) -> FFNTextClassifier:
+    """The windowed model (Collobert et al. 2011): window-3 layer max-pooled over positions, package defaults."""
+    return FFNTextClassifier(doc_vector="conv", random_state=random_state)
+
+
+#: ffnlp's classifiers in the comparison, name -> factory(random_state).
+FFNLP_MODELS: dict[str, Callable] = {"ffnlp_dan": ffnlp_dan, "ffnlp_conv": ffnlp_conv}
+
+
+def all_models() -> dict[str, Callable]:
+    """ffnlp's models, then the baselines of :data:`ffnlp.baselines.textcat.BASELINES`."""
+    return {**FFNLP_MODELS, **BASELINES}
+
+
+@dataclass
+class Row:
+    """One model's results on one dataset (means over folds)."""
+
+    model: str
+    accuracy: float
+    accuracy_std: float
+    macro_f1: float
+    train_seconds: float
+    predict_seconds: float
+    n_params: int
+    folds: int = 1
+    fold_accuracies: list = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    """All rows for one dataset, with how it was split."""
+
+    dataset: str
+    protocol: str
+    n_train: int
+    n_test: int
+    n_classes: int
+    rows: list[Row]
+
+    def to_dict(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "rows"}, "rows": [asdict(r) for r in self.rows]}
+
+    def best(self, prefix: str | None = None, exclude: str | None = None) -> Row | None:
+        """The most accurate row whose model name starts with ``prefix`` (and not with ``exclude``)."""
+        rows = [r for r in self.rows if (prefix is None or r.model.startswith(prefix))
+                and (exclude is None or not r.model.startswith(exclude))]
+        return max(rows, key=lambda r: r.accuracy) if rows else None
+
+
+def count_params(est) -> int:
+    """Learned numbers of a fitted estimator: ffnlp models count their arrays; scikit-learn models their
+    coefficients, intercepts, log-probabilities and NB ratios (a vectorizer's vocabulary is not counted)."""
+    if isinstance(est, FFNTextClassifier):
+        return est.n_params()
+    total = 0
+    for _, step in getattr(est, "steps", []):
+        total += count_params(step)
+    for sub in getattr(est, "estimators_", []) or []:
+        total += count_params(sub)
+    for name in ("coef_", "intercept_", "feature_log_prob_", "class_log_prior_", "r_"):
+        val = getattr(est, name, None)
+        if isinstance(val, np.ndarray):
+            total += val.size
+    for name in ("coefs_", "intercepts_"):
+        for arr in getattr(est, name, None) or []:
+            total += np.asarray(arr).size
+    return int(total)
+
+
+def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
+    """(protocol text, list of (train texts, train labels, test texts, test labels, validation or None))."""
+    if ds.test is not None:
+        valid = (list(ds.valid.texts), list(ds.valid.labels)) if ds.valid is not None else None
+        protocol = "fixed split" + (" (dev split for ffnlp's early stopping)" if valid else "")
+        return protocol, [(list(ds.train.texts), list(ds.train.labels), list(ds.test.texts),
+                           list(ds.test.labels), valid)]
+    k = ds.cv_folds or 10
+    X, y = list(ds.train.texts), np.asarray(ds.train.labels)
+    out = []
+    for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y):
+        out.append(([X[i] for i in tr], y[tr].tolist(), [X[i] for i in te], y[te].tolist(), None))
+        if max_folds and len(out) >= max_folds:
+            break
+    protocol = f"{k}-fold stratified CV (seed {seed})" + (f", first {len(out)} folds" if len(out) < k else "")
+    return protocol, out
+
+
+def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
+            on_row: Callable[[Row], None] | None = None) -> Comparison:
+    """Run ``models`` on ``dataset`` with identical splits.
+
+    Parameters
+    ----------
+    dataset : str or TextCatDataset
+        A registered name (``mr``, ``trec``, ``sst1``, ``sst2``, ``20ng``, ``sms``, ``mini_newsgroup``,
+        ``polarity``), a path to labeled data (cross-validated, 10 folds), or a loaded dataset.
+    models : list of str, dict of name -> factory, or None
+        Names from :func:`all_models` (default: all of them).
+    seed : int
+        Seeds the folds and every model's ``random_state``.
+    max_folds : int or None
+        Run only the first folds of a cross-validation (quick looks; the full protocol otherwise).
+    on_row : callable(Row) or None
+        Called as each model finishes (progress).
+
+    Returns
+    -------
+    Comparison
+    """
+    ds = dataset if isinstance(dataset, TextCatDataset) else load_textcat_dataset(dataset, encoding=encoding)
+    if ds.test is None and not ds.cv_folds:
+        ds.cv_folds = 10
+    available = all_models()
+    if models is None:
+        models = available
+    elif not isinstance(models, dict):
+        unknown = [m for m in models if m not in available]
+        if unknown:
+            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(available)}")
+        models = {m: available[m] for m in models}
+    protocol, folds = _folds(ds, seed, max_folds)
+    rows = []
+    for name, factory in models.items():
+        accs, f1s, fit_s, pred_s = [], [], [], []
+        n_params = 0
+        for Xtr, ytr, Xte, yte, valid in folds:
+            est = factory(seed)
+            t0 = time.perf_counter()
+            if valid is not None and isinstance(est, FFNTextClassifier):
+                est.fit(Xtr, ytr, validation_data=valid)
+            else:
+                est.fit(Xtr, ytr)
+            fit_s.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            pred = est.predict(Xte)
+            pred_s.append(time.perf_counter() - t0)
+            pred = np.asarray(pred).astype(str)
+            truth = np.asarray(yte).astype(str)
+            accs.append(float(accuracy_score(truth, pred)))
+            f1s.append(float(f1_score(truth, pred, average="macro")))
+            n_params = count_params(est)
+            logger.info("%s %s fold %d/%d: accuracy %.4f (%.1f s)", ds.name, name, len(accs), len(folds),
+                        accs[-1], fit_s[-1])
+        row = Row(name, float(np.mean(accs)), float(np.std(accs)), float(np.mean(f1s)), float(np.mean(fit_s)),
+                  float(np.mean(pred_s)), n_params, len(folds), accs)
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    n_test = len(folds[0][2])
+    return Comparison(ds.name, protocol, len(folds[0][0]), n_test, int(ds.n_classes), rows)
+
+
+_COLUMNS = ("model", "accuracy", "accuracy_std", "macro_f1", "train_seconds", "predict_seconds", "n_params")
+
+
+def _cells(row: Row) -> list[str]:
+    return [row.model, f"{100 * row.accuracy:.2f}", f"{100 * row.accuracy_std:.2f}", f"{100 * row.macro_f1:.2f}",
+            f"{row.train_seconds:.2f}", f"{row.predict_seconds:.3f}", f"{row.n_params:,}"]
+
+
+def format_rows(rows: list[Row], fmt: str = "text") -> str:
+    """The rows as ``"text"`` (aligned columns), ``"markdown"`` or ``"csv"``; accuracy and F1 in percent
+    in text and Markdown, as fractions in CSV."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(_COLUMNS)
+        for r in rows:
+            w.writerow([r.model, f"{r.accuracy:.6f}", f"{r.accuracy_std:.6f}", f"{r.macro_f1:.6f}",
+                        f"{r.train_seconds:.4f}", f"{r.predict_seconds:.4f}", r.n_params])
+        return buf.getvalue().rstrip("\n")
+    header = ["model", "accuracy %", "± std", "macro-F1 %", "train s", "predict s", "params"]
+    table = [header] + [_cells(r) for r in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        lines += ["| " + " | ".join(c) + " |" for c in table[1:]]
+        return "\n".join(lines)
+    if fmt != "text":
+        raise ValueError(f"format must be 'text', 'markdown' or 'csv', got {fmt!r}")
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                     for r in table)
+
+
+__all__ = ["compare", "format_rows", "count_params", "Comparison", "Row", "FFNLP_MODELS", "all_models",
+           "ffnlp_dan", "ffnlp_conv"]
