@@ -35,7 +35,7 @@ from ffnlp.errors import DataError, DivergenceError, ModelFileError
 from ffnlp.nn.combinators import concatenate
 from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, frequency_classes
 from ffnlp.nn.layer import Chain, chain, load_model, save_model
-from ffnlp.nn.layers import Dense, Identity, Tanh, Window
+from ffnlp.nn.layers import Dense, Dropout, Identity, Tanh, Window
 from ffnlp.nn.optimizers import SGD, Adam
 from ffnlp.text import Vocab, context_windows, iter_window_batches, tokenize
 
@@ -85,7 +85,8 @@ def build_network(config: LMConfig, vocab_size: int, *, class_starts=None, rng=N
         features, n_features = Identity(), k * m
     else:
         features, n_features = chain(*hidden), n_in
-    body = chain(window, features)
+    body = chain(window, features, Dropout(config.dropout, seed=config.seed)) if config.dropout else \
+        chain(window, features)
     if config.output == "full":
         output = SoftmaxOutput(n_features, vocab_size, rng=rng, dtype=dtype)
     else:
@@ -495,9 +496,15 @@ def evaluate_wordsim(kv) -> dict:
 
     from gensim.test.utils import datapath
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pearson, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"), case_insensitive=True)
+    gensim_log = logging.getLogger("gensim.models.keyedvectors")
+    level = gensim_log.level
+    gensim_log.setLevel(logging.WARNING)  # it logs every skipped pair at INFO
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pearson, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"), case_insensitive=True)
+    finally:
+        gensim_log.setLevel(level)
     rho = getattr(spearman, "statistic", None)
     rho = spearman[0] if rho is None else rho
     return {"spearman": float(rho), "pearson": float(pearson[0]), "oov_ratio": float(oov) / 100.0, "pairs": 353}
