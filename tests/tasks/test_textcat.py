@@ -1,0 +1,336 @@
+"""FFNTextClassifier: the scikit-learn contract, document encoding, learning, files; the comparison harness."""
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+
+from ffnlp.config import TextCatConfig
+from ffnlp.errors import ModelFileError
+from ffnlp.nn import Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
+from ffnlp.nn.gradcheck import THRESHOLD, check_model
+from ffnlp.nn.serialize import save_npz
+from ffnlp.tasks.compare import compare, count_params, format_rows
+from ffnlp.tasks.textcat import Documents, FFNTextClassifier, bigram_pairs, hashed_bigrams, load_textcat_model
+from ffnlp.text.labeled import LabeledData, TextCatDataset
+
+FILLER = "the a film movie story plot actor scene it was and of to this that".split()
+CUES = {"pos": "great wonderful superb moving funny".split(), "neg": "dull boring awful tedious bad".split(),
+        "mid": "okay average fine passable mediocre".split()}
+
+
+def make_texts(n, classes=("pos", "neg"), seed=0):
+    """Documents of filler words plus two cue words of their class."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        c = classes[i % len(classes)]
+        words = list(rng.choice(FILLER, size=rng.integers(4, 9))) + list(rng.choice(CUES[c], size=2))
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(c)
+    return texts, labels
+
+
+FAST = dict(max_iter=15, random_state=0, embedding_dim=16, learning_rate_init=0.02)
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    return make_texts(240), make_texts(60, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(binary_data):
+    (X, y), _ = binary_data
+    return FFNTextClassifier(**FAST).fit(X, y)
+
+
+# -- encoding -------------------------------------------------------------------------------------------
+
+
+def test_documents_take_matches_slicing():
+    docs = Documents(np.arange(10), np.array([3, 0, 4, 3]))
+    batch = docs.take(np.array([3, 1, 0]))
+    assert isinstance(batch, Ragged)
+    assert batch.lengths.tolist() == [3, 0, 3]
+    assert batch.data.tolist() == [7, 8, 9, 0, 1, 2]
+    with pytest.raises(ValueError, match="sum"):
+        Documents(np.arange(5), np.array([2, 2]))
+
+
+def test_bigram_pairs_stay_inside_documents():
+    # docs [5 6 7] [] [8] [9 4]: bigrams (5,6) (6,7) in doc 0 and (9,4) in doc 3; none across a boundary
+    a, b, doc = bigram_pairs(np.array([5, 6, 7, 8, 9, 4]), np.array([3, 0, 1, 2]))
+    assert list(zip(a.tolist(), b.tolist(), doc.tolist())) == [(5, 6, 0), (6, 7, 0), (9, 4, 3)]
+
+
+def test_hashed_bigrams_follow_fasttext_hash():
+    docs = hashed_bigrams(np.array([5, 6, 7, 9, 4]), np.array([3, 2]), n_buckets=1000, offset=20)
+    assert docs.lengths.tolist() == [5, 3]
+    # (5 * 116049371 + 6) % 1000 = 861, (6 * 116049371 + 7) % 1000 = 233, (9 * 116049371 + 4) % 1000 = 343
+    assert docs.ids.tolist() == [5, 6, 7, 20 + 861, 20 + 233, 9, 4, 20 + 343]
+
+
+def test_exact_bigrams_unseen_are_dropped(fitted):
+    docs = fitted.transform_documents(["great film", "film great", "zzz qqq"])
+    assert docs.lengths.tolist()[2] == 2  # two unknown words, their bigram was never seen
+    V = len(fitted.vocab_)
+    ids = docs.take(np.array([0])).data
+    assert (ids >= V).sum() <= 1
+
+
+def test_strings_and_token_lists_give_the_same_ids(fitted):
+    a = fitted.transform_documents(["Great film , dull plot"])
+    b = fitted.transform_documents([["great", "film", ",", "dull", "plot"]])
+    np.testing.assert_array_equal(a.ids, b.ids)
+
+
+# -- the estimator contract ----------------------------------------------------------------------------
+
+
+def test_fit_learns_and_returns_self(binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**FAST)
+    assert clf.fit(X, y) is clf
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    assert clf.score(Xt, yt) > 0.9
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert 1 <= clf.best_epoch_ <= clf.n_iter_
+
+
+def test_predict_proba_rows_sum_to_one_and_match_predict(fitted, binary_data):
+    _, (Xt, _) = binary_data
+    P = fitted.predict_proba(Xt)
+    assert P.shape == (len(Xt), 2)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(fitted.classes_[P.argmax(axis=1)], fitted.predict(Xt))
+    assert fitted.decision_function(Xt).shape == (len(Xt),)
+
+
+def test_batch_predict_equals_one_by_one(fitted, binary_data):
+    _, (Xt, _) = binary_data
+    P = fitted.predict_proba(Xt[:8])
+    rows = np.vstack([fitted.predict_proba([x]) for x in Xt[:8]])
+    np.testing.assert_allclose(P, rows, rtol=1e-5)
+
+
+def test_multiclass_softmax_and_integer_labels():
+    X, y = make_texts(300, classes=("pos", "neg", "mid"))
+    codes = {"pos": 7, "neg": 3, "mid": 5}
+    yi = np.array([codes[c] for c in y])
+    clf = FFNTextClassifier(**FAST).fit(X, yi)
+    assert clf.classes_.tolist() == [3, 5, 7]
+    assert isinstance(clf.loss_, SoftmaxCrossEntropy)
+    Xt, yt = make_texts(60, classes=("pos", "neg", "mid"), seed=2)
+    assert clf.score(Xt, [codes[c] for c in yt]) > 0.85
+    assert clf.predict_proba(Xt).shape == (60, 3)
+    labels, probs = clf.predict_top_k(Xt[:2], k=2)
+    assert len(labels[0]) == 2 and probs[0][0] >= probs[0][1]
+
+
+def test_clone_get_set_params_and_config_round_trip():
+    clf = FFNTextClassifier(embedding_dim=8, hidden_layer_sizes=(4,), random_state=3)
+    c2 = clone(clf)
+    assert c2.get_params() == clf.get_params()
+    c2.set_params(dropout=0.25)
+    assert c2.dropout == 0.25 and clf.dropout == 0.0
+    cfg = clf.get_config()
+    assert isinstance(cfg, TextCatConfig) and cfg.hidden_layer_sizes == (4,)
+    assert TextCatConfig.from_json(cfg.to_json()) == cfg
+    assert FFNTextClassifier.from_config(cfg).get_params() == clf.get_params()
+    assert TextCatConfig().to_dict() == FFNTextClassifier().get_params()  # the same defaults in both places
+
+
+def test_bad_params_and_inputs_raise_clear_errors(binary_data):
+    (X, y), _ = binary_data
+    with pytest.raises(ValueError, match="doc_vector"):
+        FFNTextClassifier(doc_vector="lstm").fit(X, y)
+    with pytest.raises(ValueError, match="one string"):
+        FFNTextClassifier().fit("just one string", ["a"])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        FFNTextClassifier(**FAST).fit(X[:10], ["pos"] * 10)
+    with pytest.raises(ValueError, match="documents but y has"):
+        FFNTextClassifier(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match=r"X\[1\]"):
+        FFNTextClassifier(**FAST).fit(["ok", 3], ["a", "b"])
+
+
+def test_pipeline_and_cross_val_score(binary_data):
+    (X, y), _ = binary_data
+    pipe = Pipeline([("clf", FFNTextClassifier(**{**FAST, "max_iter": 5}))])
+    scores = cross_val_score(pipe, X[:120], y[:120], cv=2)
+    assert scores.shape == (2,) and scores.min() > 0.6
+
+
+def test_partial_fit_continues_training(binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X, y, classes=["neg", "pos"])
+    for _ in range(6):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 7 and clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.score(Xt, yt) > 0.9
+    with pytest.raises(ValueError, match="not seen in training"):
+        clf.partial_fit(X[:2], ["neg", "meh"])
+
+
+def test_class_weight_balanced_favours_the_rare_class():
+    X, y = make_texts(200)
+    keep = [i for i, lab in enumerate(y) if lab == "neg" or i % 10 == 0]  # 100 neg, 10 pos
+    Xi, yi = [X[i] for i in keep], [y[i] for i in keep]
+    Xt, _ = make_texts(100, seed=5)
+    kw = {**FAST, "max_iter": 4, "early_stopping": False}
+    plain = FFNTextClassifier(**kw).fit(Xi, yi).predict_proba(Xt)[:, 1].mean()
+    balanced = FFNTextClassifier(**kw, class_weight="balanced").fit(Xi, yi).predict_proba(Xt)[:, 1].mean()
+    assert balanced > plain
+
+
+def test_multilabel_sigmoid_with_threshold():
+    X, y = make_texts(300, classes=("pos", "neg", "mid"))
+    rng = np.random.default_rng(0)
+    labels = [[c] + (["long"] if len(x.split()) > 7 else []) for x, c in zip(X, y)]
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 25}).fit(X, labels)
+    assert clf.multilabel_ and clf.classes_.tolist() == ["long", "mid", "neg", "pos"]
+    assert isinstance(clf.loss_, SigmoidBinaryCrossEntropy)
+    P = clf.predict_proba(X[:20])
+    assert P.shape == (20, 4) and np.all((P >= 0) & (P <= 1))
+    Y = clf.predict(X[:20])
+    assert Y.shape == (20, 4) and set(np.unique(Y)) <= {0, 1}
+    assert rng is not None and clf.score(X, clf._binarizer.transform(labels)) > 0.5
+
+
+@pytest.mark.parametrize("kw", [
+    {"doc_vector": "conv", "conv_units": 16, "window": 3},
+    {"doc_vector": "conv", "conv_units": 16, "conv_pool": "mean", "window": 2},
+    {"hidden_layer_sizes": (16, 16), "dropout": 0.2, "word_dropout": 0.2},
+    {"bigrams": False, "solver": "sgd", "learning_rate_init": 0.5},
+    {"n_buckets": 1000},
+])
+def test_model_variants_learn(binary_data, kw):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 20, **kw}).fit(X, y)
+    assert clf.score(Xt, yt) > 0.85, kw
+
+
+def test_whole_model_gradient_check(binary_data):
+    """Word embeddings + bigrams -> mean -> two hidden layers -> softmax, float64, every parameter."""
+    X, y = make_texts(30, classes=("pos", "neg", "mid"))
+    clf = FFNTextClassifier(embedding_dim=4, hidden_layer_sizes=(5, 4), activation="tanh", max_iter=1,
+                            early_stopping=False, random_state=0).fit(X, y)
+    model = clf.model_.astype(np.float64)
+    batch = clf.transform_documents(X[:6]).all()
+    targets = clf._encode_targets(y[:6])
+    results = check_model(model, SoftmaxCrossEntropy(), batch, targets, max_elements=150)
+    assert results and max(results.values()) < THRESHOLD, results
+
+
+def test_word2vec_initialization_frozen(binary_data):
+    (X, y), _ = binary_data
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 3}, embeddings="word2vec", freeze_embeddings=True,
+                            w2v_epochs=2).fit(X, y)
+    E = clf.model_[0].params["E"]
+    V = len(clf.vocab_)
+    assert clf.model_[0].n_frozen == V
+    # frozen word rows are the word2vec vectors (rows of words not in the vocabulary, i.e. specials, random)
+    from gensim.models import Word2Vec
+    # the same training texts (the estimator's own split, early stopping holds out 10%)
+    from sklearn.model_selection import train_test_split
+    tr, _ = train_test_split(np.arange(len(X)), test_size=24, random_state=0, stratify=np.asarray(y))
+    toks = clf._tokens([X[i] for i in tr])
+    w2v = Word2Vec(sentences=toks, vector_size=16, min_count=1, sg=1, epochs=2,
+                   seed=1, workers=1)
+    for word in ("great", "film", "dull"):
+        np.testing.assert_allclose(E[clf.vocab_.stoi[word]], w2v.wv[word], rtol=1e-5)
+    assert np.isfinite(E[:V]).all()
+
+
+def test_word2vec_format_file(tmp_path, binary_data):
+    from gensim.models import KeyedVectors
+
+    (X, y), (Xt, yt) = binary_data
+    kv = KeyedVectors(vector_size=6)
+    words = ["great", "dull", "film"]
+    vecs = np.arange(18, dtype=np.float32).reshape(3, 6) / 10
+    kv.add_vectors(words, vecs)
+    path = tmp_path / "vec.txt"
+    kv.save_word2vec_format(str(path))
+    clf = FFNTextClassifier(**{**FAST, "embedding_dim": 99}, embeddings=str(path), freeze_embeddings=True).fit(X, y)
+    assert clf.embedding_dim_ == 6
+    E = clf.model_[0].params["E"]
+    for w, v in zip(words, vecs):
+        np.testing.assert_allclose(E[clf.vocab_.stoi[w]], v, rtol=1e-6)
+    assert clf.score(Xt, yt) > 0.8
+    with pytest.raises(FileNotFoundError):
+        FFNTextClassifier(embeddings=str(tmp_path / "missing.txt")).fit(X, y)
+
+
+def test_save_load_round_trip(tmp_path, fitted, binary_data):
+    _, (Xt, _) = binary_data
+    path = fitted.save(tmp_path / "m.npz")
+    again = load_textcat_model(path)
+    np.testing.assert_array_equal(again.predict_proba(Xt), fitted.predict_proba(Xt))
+    assert again.get_params() == fitted.get_params()
+    assert again.vocab_ == fitted.vocab_
+    for kw in ({"n_buckets": 500}, {"doc_vector": "conv", "conv_units": 8}, {"word_dropout": 0.1}):
+        (X, y), _ = binary_data
+        clf = FFNTextClassifier(**{**FAST, "max_iter": 2, **kw}).fit(X, y)
+        p = clf.save(tmp_path / "k.npz")
+        np.testing.assert_array_equal(load_textcat_model(p).predict_proba(Xt), clf.predict_proba(Xt))
+
+
+def test_load_refuses_another_kind(tmp_path):
+    path = save_npz(tmp_path / "img.npz", {"x": np.zeros(2)}, {}, kind="image")
+    with pytest.raises(ModelFileError, match="image"):
+        load_textcat_model(path)
+
+
+# -- the comparison harness ----------------------------------------------------------------------------
+
+
+def _dataset(fixed: bool):
+    X, y = make_texts(160, seed=3)
+    if fixed:
+        Xt, yt = make_texts(40, seed=4)
+        return TextCatDataset("toy", LabeledData(X, y), test=LabeledData(Xt, yt))
+    return TextCatDataset("toy", LabeledData(X, y), cv_folds=3)
+
+
+def test_compare_fixed_split_and_formats():
+    models = {"ffnlp_dan": lambda rs: FFNTextClassifier(**{**FAST, "random_state": rs})}
+    from ffnlp.baselines.textcat import BASELINES
+    models.update({k: BASELINES[k] for k in ("nbsvm", "tfidf_mnb")})
+    result = compare(_dataset(fixed=True), models)
+    assert [r.model for r in result.rows] == ["ffnlp_dan", "nbsvm", "tfidf_mnb"]
+    assert result.protocol.startswith("fixed") and result.n_test == 40
+    for r in result.rows:
+        assert 0.8 < r.accuracy <= 1 and r.accuracy_std == 0 and r.n_params > 0 and r.train_seconds > 0
+    text = format_rows(result.rows)
+    assert "accuracy %" in text and len(text.splitlines()) == 4
+    md = format_rows(result.rows, "markdown")
+    assert md.splitlines()[1].startswith("|---|")
+    csv = format_rows(result.rows, "csv").splitlines()
+    assert csv[0] == "model,accuracy,accuracy_std,macro_f1,train_seconds,predict_seconds,n_params"
+    assert result.best("ffnlp").model == "ffnlp_dan"
+    assert result.to_dict()["rows"][0]["model"] == "ffnlp_dan"
+
+
+def test_compare_cross_validation_folds():
+    result = compare(_dataset(fixed=False), ["nbsvm"], max_folds=2)
+    assert result.rows[0].folds == 2 and len(result.rows[0].fold_accuracies) == 2
+    assert "3-fold" in result.protocol and "first 2" in result.protocol
+    with pytest.raises(ValueError, match="unknown model"):
+        compare(_dataset(fixed=False), ["nope"])
+
+
+def test_count_params_of_baselines():
+    from ffnlp.baselines.textcat import BASELINES
+
+    X, y = make_texts(60)
+    lr = BASELINES["tfidf_logreg"](0).fit(X, y)
+    clf = lr.named_steps["clf"]
+    assert count_params(lr) == clf.coef_.size + clf.intercept_.size
+    assert count_params(BASELINES["nbsvm"](0).fit(X, y)) > 0
