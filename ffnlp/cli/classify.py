@@ -339,7 +339,7 @@ def cmd_compare(args):
         if args.json:
             continue
         if args.csv:
-            print(format_rows(result.rows, "csv"))
+            print(format_rows(result.rows, "csv", dataset=result.dataset, header=len(results) == 1))
             continue
         title = f"{result.dataset}: {result.protocol}; {result.n_train} train / {result.n_test} test, " \
                 f"{result.n_classes} classes"

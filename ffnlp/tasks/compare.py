@@ -205,15 +205,18 @@ def _cells(row: Row) -> list[str]:
             f"{row.train_seconds:.2f}", f"{row.predict_seconds:.3f}", f"{row.n_params:,}"]
 
 
-def format_rows(rows: list[Row], fmt: str = "text") -> str:
+def format_rows(rows: list[Row], fmt: str = "text", *, dataset: str | None = None, header: bool = True) -> str:
     """The rows as ``"text"`` (aligned columns), ``"markdown"`` or ``"csv"``; accuracy and F1 in percent
-    in text and Markdown, as fractions in CSV."""
+    in text and Markdown, as fractions in CSV (where ``dataset`` adds a first column and ``header=False``
+    leaves out the header line)."""
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(_COLUMNS)
+        lead = [] if dataset is None else [dataset]
+        if header:
+            w.writerow((["dataset"] if dataset is not None else []) + list(_COLUMNS))
         for r in rows:
-            w.writerow([r.model, f"{r.accuracy:.6f}", f"{r.accuracy_std:.6f}", f"{r.macro_f1:.6f}",
+            w.writerow(lead + [r.model, f"{r.accuracy:.6f}", f"{r.accuracy_std:.6f}", f"{r.macro_f1:.6f}",
                         f"{r.train_seconds:.4f}", f"{r.predict_seconds:.4f}", r.n_params])
         return buf.getvalue().rstrip("\n")
     header = ["model", "accuracy %", "± std", "macro-F1 %", "train s", "predict s", "params"]
