@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "WindowLM", "PerplexityReport", "TrainResult", "MixedLM", "build_network", "encode_splits", "train_lm",
-    "tune_mix_weight", "word2vec_vectors", "load_word_vectors", "evaluate_wordsim",
+    "tune_mix_weight", "word2vec_vectors", "load_word_vectors", "evaluate_wordsim", "NGramLM", "load_lm",
 ]
 
 KIND = "window_lm"
@@ -136,7 +136,99 @@ class PerplexityReport:
                    int((ids == vocab.eos_id).sum()))
 
 
-class WindowLM:
+class _TextLM:
+    """Text-level helpers shared by the neural and the n-gram model: they need ``vocab``,
+    ``context_size``, ``lowercase`` and ``next_distribution(context_ids)``."""
+
+    def encode_context(self, context) -> tuple[np.ndarray, list[str]]:
+        """Text (tokenized like the training corpus) or a token list -> (ids, unknown tokens).
+
+        Raises
+        ------
+        DataError
+            If the context is not empty and none of its words is in the vocabulary.
+        """
+        tokens = tokenize(context, lower=self.lowercase) if isinstance(context, str) else list(context)
+        unknown = [t for t in tokens if t not in self.vocab.stoi]
+        if tokens and len(unknown) == len(tokens):
+            raise DataError(f"none of the context words {tokens[-self.context_size:]} is in the model's "
+                            f"vocabulary of {len(self.vocab):,} words"
+                            + (" (contexts are lower-cased)" if self.lowercase else " (case matters)"))
+        if unknown:
+            logger.warning("context words not in the vocabulary, read as <unk>: %s", unknown)
+        return self.vocab.encode(tokens), unknown
+
+    def predict_next(self, context, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` most probable next tokens with their probabilities.
+
+        Parameters
+        ----------
+        context : str or list of str
+            Preceding text (tokenized as the training corpus was) or tokens.
+        k : int, default 5
+
+        Returns
+        -------
+        list of (token, probability), most probable first; ``<pad>`` and ``<s>`` never appear.
+        """
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        ids, _ = self.encode_context(context)
+        p = self.next_distribution(ids)
+        p[[self.vocab.pad_id, self.vocab.bos_id]] = 0.0
+        k = min(k, p.size)
+        top = np.argpartition(-p, k - 1)[:k]
+        top = top[np.argsort(-p[top], kind="stable")]
+        return [(self.vocab.itos[i], float(p[i])) for i in top]
+
+    def generate(self, prompt="", n_tokens: int = 20, *, temperature: float = 1.0, top_k: int | None = None,
+                 seed: int | None = None, allow_unk: bool = False) -> list[str]:
+        """Sample a continuation of ``prompt``, one token at a time.
+
+        Parameters
+        ----------
+        prompt : str or list of str
+        n_tokens : int
+            Tokens to generate (``</s>`` counts as one).
+        temperature : float
+            Divides the log-probabilities (< 1: more conservative, > 1: more random).
+        top_k : int, optional
+            Sample only among the ``top_k`` most probable tokens.
+        seed : int, optional
+        allow_unk : bool, default False
+            Whether ``<unk>`` may be sampled.
+
+        Returns
+        -------
+        list of str
+            The generated tokens (not the prompt).
+        """
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        if n_tokens < 0:
+            raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
+        rng = np.random.default_rng(seed)
+        history = self.encode_context(prompt)[0].tolist() if len(prompt) else []
+        banned = [self.vocab.pad_id, self.vocab.bos_id] + ([] if allow_unk else [self.vocab.unk_id])
+        out = []
+        for _ in range(n_tokens):
+            logp = np.log(np.maximum(self.next_distribution(history[-self.context_size:] or []), 1e-300))
+            logp[banned] = -np.inf
+            logp /= temperature
+            if top_k is not None and top_k < logp.size:
+                cut = np.partition(logp, -top_k)[-top_k]
+                logp[logp < cut] = -np.inf
+            p = np.exp(logp - logp.max())
+            p /= p.sum()
+            nxt = int(rng.choice(p.size, p=p))
+            history.append(nxt)
+            out.append(self.vocab.itos[nxt])
+        return out
+
+
+class WindowLM(_TextLM):
     """Feedforward window language model (Bengio et al. 2003) over a :class:`~ffnlp.text.Vocab`.
 
     Parameters
@@ -205,6 +297,10 @@ class WindowLM:
     @property
     def context_size(self) -> int:
         return self.config.context_size
+
+    @property
+    def lowercase(self) -> bool:
+        return self.config.lowercase
 
     @property
     def embeddings(self) -> np.ndarray:
@@ -296,93 +392,6 @@ class WindowLM:
         P = self.output.predict_proba(self.body.predict(X)).astype(np.float64)
         P /= P.sum(axis=1, keepdims=True)
         return P[0] if single else P
-
-    def encode_context(self, context) -> tuple[np.ndarray, list[str]]:
-        """Text (tokenized like the training corpus) or a token list -> (ids, unknown tokens).
-
-        Raises
-        ------
-        DataError
-            If the context is not empty and none of its words is in the vocabulary.
-        """
-        tokens = tokenize(context, lower=self.config.lowercase) if isinstance(context, str) else list(context)
-        unknown = [t for t in tokens if t not in self.vocab.stoi]
-        if tokens and len(unknown) == len(tokens):
-            raise DataError(f"none of the context words {tokens[-self.context_size:]} is in the model's "
-                            f"vocabulary of {len(self.vocab):,} words"
-                            + (" (contexts are lower-cased)" if self.config.lowercase else " (case matters)"))
-        if unknown:
-            logger.warning("context words not in the vocabulary, read as <unk>: %s", unknown)
-        return self.vocab.encode(tokens), unknown
-
-    def predict_next(self, context, k: int = 5) -> list[tuple[str, float]]:
-        """The ``k`` most probable next tokens with their probabilities.
-
-        Parameters
-        ----------
-        context : str or list of str
-            Preceding text (tokenized as the training corpus was) or tokens.
-        k : int, default 5
-
-        Returns
-        -------
-        list of (token, probability), most probable first; ``<pad>`` and ``<s>`` never appear.
-        """
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        ids, _ = self.encode_context(context)
-        p = self.next_distribution(ids)
-        p[[self.vocab.pad_id, self.vocab.bos_id]] = 0.0
-        k = min(k, p.size)
-        top = np.argpartition(-p, k - 1)[:k]
-        top = top[np.argsort(-p[top], kind="stable")]
-        return [(self.vocab.itos[i], float(p[i])) for i in top]
-
-    def generate(self, prompt="", n_tokens: int = 20, *, temperature: float = 1.0, top_k: int | None = None,
-                 seed: int | None = None, allow_unk: bool = False) -> list[str]:
-        """Sample a continuation of ``prompt``, one token at a time.
-
-        Parameters
-        ----------
-        prompt : str or list of str
-        n_tokens : int
-            Tokens to generate (``</s>`` counts as one).
-        temperature : float
-            Divides the log-probabilities (< 1: more conservative, > 1: more random).
-        top_k : int, optional
-            Sample only among the ``top_k`` most probable tokens.
-        seed : int, optional
-        allow_unk : bool, default False
-            Whether ``<unk>`` may be sampled.
-
-        Returns
-        -------
-        list of str
-            The generated tokens (not the prompt).
-        """
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
-        if top_k is not None and top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
-        if n_tokens < 0:
-            raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
-        rng = np.random.default_rng(seed)
-        history = self.encode_context(prompt)[0].tolist() if len(prompt) else []
-        banned = [self.vocab.pad_id, self.vocab.bos_id] + ([] if allow_unk else [self.vocab.unk_id])
-        out = []
-        for _ in range(n_tokens):
-            logp = np.log(np.maximum(self.next_distribution(history[-self.context_size:] or []), 1e-300))
-            logp[banned] = -np.inf
-            logp /= temperature
-            if top_k is not None and top_k < logp.size:
-                cut = np.partition(logp, -top_k)[-top_k]
-                logp[logp < cut] = -np.inf
-            p = np.exp(logp - logp.max())
-            p /= p.sum()
-            nxt = int(rng.choice(p.size, p=p))
-            history.append(nxt)
-            out.append(self.vocab.itos[nxt])
-        return out
 
     # -- files ------------------------------------------------------------------------------------
     def save(self, path, *, meta: dict | None = None) -> Path:
@@ -485,7 +494,8 @@ def load_word_vectors(path):
 def evaluate_wordsim(kv) -> dict:
     """Spearman (and Pearson) correlation of ``kv``'s cosine similarities with WordSim-353.
 
-    Uses gensim's bundled ``wordsim353.tsv`` and ``KeyedVectors.evaluate_word_pairs`` (case-insensitive).
+    Uses gensim's bundled ``wordsim353.tsv`` (``gensim.test.utils.datapath('wordsim353.tsv')``) and
+    ``KeyedVectors.evaluate_word_pairs`` (case-insensitive).
     Pairs with a word outside ``kv`` are skipped; ``oov_ratio`` says what fraction that was.
 
     Returns
@@ -494,15 +504,20 @@ def evaluate_wordsim(kv) -> dict:
     """
     import warnings
 
-    from gensim.test.utils import datapath
+    import gensim
 
+    # gensim.test.utils.datapath('wordsim353.tsv'), without importing gensim.test.utils (it builds and
+    # logs a demo dictionary at import)
+    path = Path(gensim.__file__).resolve().parent / "test" / "test_data" / "wordsim353.tsv"
+    if not path.is_file():
+        raise DataError("gensim's bundled wordsim353.tsv is missing", path=path)
     gensim_log = logging.getLogger("gensim.models.keyedvectors")
     level = gensim_log.level
     gensim_log.setLevel(logging.WARNING)  # it logs every skipped pair at INFO
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pearson, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"), case_insensitive=True)
+            pearson, spearman, oov = kv.evaluate_word_pairs(str(path), case_insensitive=True)
     finally:
         gensim_log.setLevel(level)
     rho = getattr(spearman, "statistic", None)
@@ -565,7 +580,8 @@ def _resumable(old: LMConfig, new: LMConfig) -> list[str]:
 
 
 def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None, checkpoint=None,
-             resume: bool = False, verbose: bool = True, evaluate_test: bool = False) -> TrainResult:
+             resume: bool = False, verbose: bool = True, evaluate_test: bool = False,
+             meta: dict | None = None) -> TrainResult:
     """Train a :class:`WindowLM`, validating every epoch and keeping the best.
 
     Parameters
@@ -588,6 +604,8 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         Log progress (epoch, loss, validation perplexity, tokens/s) at INFO level.
     evaluate_test : bool
         Also report the test perplexity of the best model.
+    meta : dict, optional
+        Extra JSON metadata stored in the ``output`` file (e.g. the corpus it was trained on).
 
     Returns
     -------
@@ -706,8 +724,8 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
             best, best_epoch, no_change = v, epoch, 0
             best_params = net.copy_params()
             if output is not None:
-                lm.save(output, meta={"training": {"epoch": epoch, "valid_perplexity": v,
-                                                   "train_tokens": n_train}})
+                lm.save(output, meta={**(meta or {}), "training": {"epoch": epoch, "valid_perplexity": v,
+                                                                   "train_tokens": n_train}})
         else:
             no_change += 1
         rec = {"epoch": epoch, "train_loss": train_loss, "train_perplexity": math.exp(min(train_loss, 700)),
@@ -740,7 +758,8 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
                          tokens={k: int(v.size) for k, v in ids.items()})
     if evaluate_test and ids.get("test") is not None and ids["test"].size:
         result.test = lm.perplexity(ids["test"])
-    lm.meta_ = {"training": {"epoch": best_epoch, "valid_perplexity": float(best), "train_tokens": n_train}}
+    lm.meta_ = {**(meta or {}),
+                "training": {"epoch": best_epoch, "valid_perplexity": float(best), "train_tokens": n_train}}
     return result
 
 
@@ -803,12 +822,13 @@ class MixedLM:
     """
 
     def __init__(self, nn: WindowLM, kn, lam: float = 0.5):
-        if kn.vocab_size_ != len(nn.vocab):
-            raise ModelFileError(f"the n-gram model has {kn.vocab_size_} ids, the neural model's vocabulary "
+        inner = kn.kn if isinstance(kn, NGramLM) else kn
+        if inner.vocab_size_ != len(nn.vocab):
+            raise ModelFileError(f"the n-gram model has {inner.vocab_size_} ids, the neural model's vocabulary "
                                  f"{len(nn.vocab)}: they were not trained on one vocabulary")
-        fp = (getattr(kn, "meta_", None) or {}).get("vocab_fingerprint")
-        if fp is not None and fp != nn.vocab.fingerprint():
-            raise ModelFileError("the n-gram model was trained with another vocabulary (fingerprints differ)")
+        if isinstance(kn, NGramLM) and kn.vocab.fingerprint() != nn.vocab.fingerprint():
+            raise ModelFileError("the n-gram model was trained with another vocabulary (fingerprints "
+                                 f"{kn.vocab.fingerprint()} and {nn.vocab.fingerprint()} differ)")
         if not 0.0 <= lam <= 1.0:
             raise ValueError(f"lam must lie in [0, 1], got {lam}")
         self.nn, self.kn, self.lam = nn, kn, float(lam)
@@ -827,3 +847,91 @@ class MixedLM:
         ids = np.asarray(ids)
         return PerplexityReport.from_logprob(self.logprob(ids), ids, self.nn.vocab)
 
+
+# ------------------------------------------------------------------------------------------ n-gram
+class NGramLM(_TextLM):
+    """ffnlp's Kneser-Ney baseline (:class:`~ffnlp.baselines.lm.KneserNeyLM`) together with its vocabulary,
+    with the same text-level methods as :class:`WindowLM` (perplexity, predict_next, generate).
+
+    Parameters
+    ----------
+    kn : KneserNeyLM
+        Fitted on ids of ``vocab``.
+    vocab : Vocab
+    lowercase : bool
+        How text contexts are tokenized.
+    """
+
+    def __init__(self, kn, vocab: Vocab, *, lowercase: bool = False, meta: dict | None = None):
+        if kn.vocab_size_ != len(vocab):
+            raise ModelFileError(f"the n-gram model has {kn.vocab_size_} ids, its vocabulary {len(vocab)}")
+        self.kn, self.vocab, self.lowercase = kn, vocab, bool(lowercase)
+        self.meta_ = meta or {}
+
+    @property
+    def context_size(self) -> int:
+        return self.kn.order - 1
+
+    @classmethod
+    def fit(cls, ids, vocab: Vocab, order: int = 5, *, reset_at_eos: bool = True, lowercase: bool = False):
+        """Fit a ``order``-gram modified Kneser-Ney model on an encoded stream."""
+        from ffnlp.baselines.lm import KneserNeyLM
+
+        ids = np.asarray(ids)
+        if ids.size == 0:
+            raise DataError("empty training split: nothing to count")
+        kn = KneserNeyLM(order).fit(ids, len(vocab), bos_id=vocab.bos_id,
+                                    eos_id=vocab.eos_id if reset_at_eos else None, unk_id=vocab.unk_id,
+                                    pad_id=vocab.pad_id)
+        return cls(kn, vocab, lowercase=lowercase)
+
+    def logprob(self, ids) -> np.ndarray:
+        return self.kn.logprob(ids)
+
+    def perplexity(self, ids) -> PerplexityReport:
+        ids = np.asarray(ids)
+        if ids.size == 0:
+            raise DataError("cannot compute a perplexity over an empty stream")
+        return PerplexityReport.from_logprob(self.logprob(ids), ids, self.vocab)
+
+    def next_distribution(self, context_ids) -> np.ndarray:
+        return self.kn.next_distribution(np.asarray(context_ids, dtype=np.int64))
+
+    def save(self, path, *, meta: dict | None = None):
+        full = {"vocab": self.vocab.to_dict(), "vocab_fingerprint": self.vocab.fingerprint(),
+                "lowercase": self.lowercase, **(meta or {})}
+        return self.kn.save(path, meta=full)
+
+    @classmethod
+    def load(cls, path) -> "NGramLM":
+        from ffnlp.baselines.lm import KneserNeyLM
+
+        kn = KneserNeyLM.load(path)
+        meta = getattr(kn, "meta_", {}) or {}
+        if "vocab" not in meta:
+            raise ModelFileError(f"{path}: the n-gram model file stores no vocabulary (save it with NGramLM.save)")
+        return cls(kn, Vocab.from_dict(meta["vocab"], path=path), lowercase=meta.get("lowercase", False), meta=meta)
+
+
+def model_kind(path) -> str:
+    """``"nn"`` or ``"kn"``: which kind of language model a file holds (ModelFileError otherwise)."""
+    import json
+    import zipfile
+
+    from ffnlp.nn.serialize import load_npz
+
+    try:  # read only the metadata entry; load_npz explains any problem
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"][()]))
+        meta["kind"]
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError):
+        _, meta = load_npz(path)
+    kinds = {KIND: "nn", CHECKPOINT_KIND: "nn", "kneser_ney": "kn"}
+    if meta["kind"] not in kinds:
+        raise ModelFileError(f"{path}: is a {meta['kind']!r} model, not a language model")
+    return kinds[meta["kind"]]
+
+
+def load_lm(path):
+    """Load a :class:`WindowLM` or an :class:`NGramLM` from its file, whichever it holds."""
+    return WindowLM.load(path) if model_kind(path) == "nn" else NGramLM.load(path)

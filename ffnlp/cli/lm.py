@@ -1,0 +1,257 @@
+"""``ffnlp lm train|perplexity|predict|generate``: the window neural LM (Bengio et al. 2003) and the
+Kneser-Ney n-gram baseline (``--model kn``) on a registered corpus (``brown``, ``ptb``, ``lee``) or any text
+file or folder; ``lee`` (shipped with gensim) is the default."""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+from ffnlp.cli import emit_json, emit_metrics
+from ffnlp.errors import FFNLPError
+
+DEFAULT_CORPUS = "lee"
+_NAMED = ("brown", "ptb", "lee")
+
+
+def _sizes(text):
+    try:
+        sizes = tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+    if any(s <= 0 for s in sizes):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return sizes
+
+
+def add_parser(sub):
+    p = sub.add_parser("lm", help="language models: window neural LM (Bengio 2003) and Kneser-Ney n-grams")
+    verbs = p.add_subparsers(dest="verb", metavar="{train,perplexity,predict,generate}")
+    verbs.required = True
+
+    t = verbs.add_parser("train", help="train a window LM (or a KN n-gram model) and report perplexities",
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                         description="Defaults depend on the corpus (LMConfig.preset): lee n=4 m=32 h=64 "
+                                     "(under a minute); brown n=5 m=60 h=100 min_count 4; ptb n=5 m=100 h=200. "
+                                     "Flags left out keep the preset.")
+    t.add_argument("--corpus", default=DEFAULT_CORPUS,
+                   help="registered LM corpus (brown, ptb, lee) or a text file/folder")
+    t.add_argument("--encoding", default="utf-8", help="encoding of a text file/folder corpus")
+    t.add_argument("--model", choices=["nn", "kn"], default="nn", help="window neural LM or Kneser-Ney n-grams")
+    t.add_argument("--order", type=int, default=5, help="n-gram order of --model kn")
+    t.add_argument("--context", type=int, default=None, help="context size n-1 (default: preset)")
+    t.add_argument("--embedding-dim", type=int, default=None, help="embedding size m (default: preset)")
+    t.add_argument("--hidden", type=_sizes, default=None, help="tanh hidden sizes, e.g. 100 or 200,100; '' = none")
+    t.add_argument("--direct", action=argparse.BooleanOptionalAction, default=None,
+                   help="direct connections from the embeddings to the output (default: on)")
+    t.add_argument("--output-layer", choices=["factored", "full"], default=None,
+                   help="exact class-factored softmax or the full softmax (default: factored)")
+    t.add_argument("--classes", type=int, default=None, help="word classes of the factored output (default: sqrt|V|)")
+    t.add_argument("--min-count", type=int, default=None, help="vocabulary: keep words seen this often (default: preset)")
+    t.add_argument("--max-vocab", type=int, default=None, help="vocabulary: at most this many entries")
+    t.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="default: adam")
+    t.add_argument("--learning-rate", type=float, default=None, help="default: preset")
+    t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t), Bengio's schedule")
+    t.add_argument("--momentum", type=float, default=None, help="sgd momentum")
+    t.add_argument("--weight-decay", type=float, default=None, help="L2 on weights and embeddings, not biases")
+    t.add_argument("--dropout", type=float, default=None, help="dropout on the output layer's input")
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--epochs", type=int, default=None, help="most epochs (default: preset)")
+    t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement")
+    t.add_argument("--max-seconds", type=float, default=None, help="stop training after this much time")
+    t.add_argument("--embeddings", default=None,
+                   help="random, word2vec (trained on the training split) or a word2vec-format file")
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--output", default=None, help="write the (best) model here")
+    t.add_argument("--checkpoint", default=None, help="write the training state here every epoch")
+    t.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    t.add_argument("--export-vectors", default=None, help="write the embeddings in word2vec text format")
+    t.add_argument("--wordsim", action="store_true", help="score the embeddings on WordSim-353 (gensim's copy)")
+    t.add_argument("--no-test", action="store_true", help="do not report the test perplexity")
+    t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
+    t.set_defaults(func=cmd_train)
+
+    pp = verbs.add_parser("perplexity", help="exact perplexity of a model on a corpus split")
+    pp.add_argument("model", help="model file from 'ffnlp lm train --output' (neural or n-gram)")
+    pp.add_argument("--corpus", default=None, help="corpus (default: the one the model was trained on)")
+    pp.add_argument("--encoding", default=None, help="encoding of a text file/folder corpus")
+    pp.add_argument("--split", choices=["train", "valid", "test"], default="test", help="split to score (default: test)")
+    pp.add_argument("--mix", default=None,
+                    help="n-gram model file to interpolate with (weight tuned on the validation split)")
+    pp.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
+    pp.set_defaults(func=cmd_perplexity)
+
+    pr = verbs.add_parser("predict", help="the k most probable next words after a context")
+    pr.add_argument("model", help="model file (neural or n-gram)")
+    pr.add_argument("context", help="preceding text, tokenized as the training corpus ('-' reads stdin)")
+    pr.add_argument("--k", type=int, default=5, help="how many words (default: 5)")
+    pr.add_argument("--json", action="store_true", help="print one JSON object")
+    pr.set_defaults(func=cmd_predict)
+
+    g = verbs.add_parser("generate", help="sample text from a model")
+    g.add_argument("model", help="model file (neural or n-gram)")
+    g.add_argument("--prompt", default="", help="text to continue (default: a sentence start)")
+    g.add_argument("--tokens", type=int, default=30, help="tokens to generate (default: 30)")
+    g.add_argument("--temperature", type=float, default=1.0, help="< 1 conservative, > 1 random (default: 1)")
+    g.add_argument("--top-k", type=int, default=None, help="sample among the k most probable only")
+    g.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+    g.set_defaults(func=cmd_generate)
+
+
+# ---------------------------------------------------------------------------------------------- train
+def build_config(args):
+    from ffnlp.config import LMConfig
+
+    name = args.corpus if args.corpus in _NAMED else "text"
+    base = LMConfig.preset(name)
+    changes = {k: v for k, v in {
+        "context_size": args.context, "embedding_dim": args.embedding_dim, "hidden": args.hidden,
+        "direct": args.direct, "output": args.output_layer, "n_classes": args.classes, "min_count": args.min_count,
+        "max_vocab": args.max_vocab, "optimizer": args.optimizer, "learning_rate": args.learning_rate,
+        "lr_decay": args.lr_decay, "momentum": args.momentum, "weight_decay": args.weight_decay,
+        "dropout": args.dropout, "batch_size": args.batch_size, "epochs": args.epochs,
+        "n_iter_no_change": args.patience, "max_seconds": args.max_seconds, "embeddings": args.embeddings,
+        "seed": args.seed,
+    }.items() if v is not None}
+    if name == "text":
+        changes.setdefault("lowercase", True)
+    try:
+        return base.replace(**changes)
+    except ValueError as exc:
+        raise FFNLPError(str(exc)) from None
+
+
+def _load_corpus(name, encoding):
+    from ffnlp.text import load_lm_corpus
+
+    kw = {} if name in _NAMED or encoding in (None, "utf-8") else {"encoding": encoding}
+    return load_lm_corpus(name, **kw)
+
+
+def _corpus_meta(args):
+    return {"corpus": args.corpus, "encoding": args.encoding}
+
+
+def cmd_train(args):
+    from ffnlp.tasks.lm import NGramLM, train_lm
+    from ffnlp.text import Vocab
+
+    t0 = time.perf_counter()
+    config = build_config(args)
+    splits = _load_corpus(args.corpus, args.encoding)
+    if args.model == "kn":
+        if args.order < 2:
+            raise FFNLPError(f"--order must be >= 2, got {args.order}")
+        vocab = Vocab.build(splits.train, min_count=config.min_count, max_size=config.max_vocab)
+        if len(vocab) <= 4:
+            raise FFNLPError("the vocabulary holds no words: the corpus is empty or --min-count is too high")
+        ids = {s: vocab.encode_sentences(splits.split(s)) for s in ("train", "valid", "test")}
+        lm = NGramLM.fit(ids["train"], vocab, args.order, lowercase=config.lowercase)
+        metrics = {"model": "kn", "order": args.order}
+        for s in ("valid",) + (() if args.no_test else ("test",)):
+            if ids[s].size:
+                rep = lm.perplexity(ids[s])
+                metrics[f"{s}_perplexity"] = rep.perplexity
+                metrics[f"{s}_unk_tokens"] = rep.unk_tokens
+        metrics.update({"vocab_size": len(vocab), "tokens": {s: int(a.size) for s, a in ids.items()},
+                        "seconds": round(time.perf_counter() - t0, 3),
+                        "counting": "every predicted token, </s> included, <unk> counted"})
+        if args.output:
+            lm.save(args.output, meta={**_corpus_meta(args), "min_count": config.min_count})
+    else:
+        result = train_lm(config, splits, output=args.output, checkpoint=args.checkpoint, resume=args.resume,
+                          verbose=logging.getLogger().isEnabledFor(logging.INFO), evaluate_test=not args.no_test,
+                          meta=_corpus_meta(args))
+        lm = result.model
+        metrics = {"model": "nn", **result.metrics(), "seconds": round(time.perf_counter() - t0, 3)}
+        if args.output:
+            lm.save(args.output, meta={**_corpus_meta(args), "training": {
+                "best_epoch": result.best_epoch, "valid_perplexity": result.valid_perplexity,
+                "history": result.history}})
+        if args.export_vectors:
+            lm.save_word2vec_format(args.export_vectors)
+        if args.wordsim:
+            ws = lm.wordsim353()
+            metrics.update({"wordsim353_spearman": ws["spearman"], "wordsim353_oov_ratio": ws["oov_ratio"]})
+    _report(args, metrics)
+
+
+def _report(args, metrics):
+    if args.json:
+        emit_json(metrics)
+    else:
+        emit_metrics(metrics)
+
+
+# ---------------------------------------------------------------------------------------------- score
+def cmd_perplexity(args):
+    from ffnlp.tasks.lm import MixedLM, NGramLM, WindowLM, load_lm
+
+    t0 = time.perf_counter()
+    lm = load_lm(args.model)
+    meta = getattr(lm, "meta_", {}) or {}
+    corpus = args.corpus or meta.get("corpus") or DEFAULT_CORPUS
+    encoding = args.encoding or meta.get("encoding") or "utf-8"
+    splits = _load_corpus(corpus, encoding)
+    add_eos = lm.config.sentence_ends if isinstance(lm, WindowLM) else True
+    ids = lm.vocab.encode_sentences(splits.split(args.split), add_eos=add_eos)
+    if ids.size == 0:
+        raise FFNLPError(f"the {args.split} split of {corpus} is empty")
+    metrics = {"model": "nn" if isinstance(lm, WindowLM) else "kn", "corpus": corpus, "split": args.split}
+    if args.mix:
+        if not isinstance(lm, WindowLM):
+            raise FFNLPError("--mix interpolates a neural model with an n-gram model: give the neural model first")
+        kn = load_lm(args.mix)
+        if not isinstance(kn, NGramLM):
+            raise FFNLPError(f"{args.mix}: --mix needs an n-gram model file ('ffnlp lm train --model kn')")
+        valid = lm.vocab.encode_sentences(splits.valid, add_eos=add_eos)
+        if valid.size == 0:
+            raise FFNLPError(f"the validation split of {corpus} is empty: cannot tune the mixing weight")
+        mix = MixedLM(lm, kn).tune(valid)
+        nn_rep, kn_rep, rep = lm.perplexity(ids), kn.perplexity(ids), mix.perplexity(ids)
+        metrics.update({"nn_perplexity": nn_rep.perplexity, "kn_perplexity": kn_rep.perplexity,
+                        "mix_lambda": mix.lam, "mix_valid_perplexity": mix.tuned_perplexity_})
+    else:
+        rep = lm.perplexity(ids)
+    metrics.update({f"{args.split}_perplexity": rep.perplexity, "perplexity": rep.perplexity,
+                    "mean_nll": rep.mean_nll, "tokens": rep.tokens, "unk_tokens": rep.unk_tokens,
+                    "eos_tokens": rep.eos_tokens, "vocab_size": len(lm.vocab),
+                    "seconds": round(time.perf_counter() - t0, 3),
+                    "counting": "every predicted token" + (", </s> included" if add_eos else "") + ", <unk> counted"})
+    _report(args, metrics)
+
+
+def cmd_predict(args):
+    import sys
+
+    from ffnlp.tasks.lm import load_lm
+
+    lm = load_lm(args.model)
+    context = sys.stdin.read() if args.context == "-" else args.context
+    if args.k < 1:
+        raise FFNLPError(f"--k must be >= 1, got {args.k}")
+    top = lm.predict_next(context, k=args.k)
+    if args.json:
+        emit_json({"context": context, "predictions": [{"token": w, "probability": p} for w, p in top]})
+    else:
+        for w, p in top:
+            print(f"{w}\t{p:.6f}")
+
+
+def cmd_generate(args):
+    from ffnlp.tasks.lm import load_lm
+
+    if args.temperature <= 0:
+        raise FFNLPError(f"--temperature must be positive, got {args.temperature}")
+    if args.top_k is not None and args.top_k < 1:
+        raise FFNLPError(f"--top-k must be >= 1, got {args.top_k}")
+    if args.tokens < 0:
+        raise FFNLPError(f"--tokens must be >= 0, got {args.tokens}")
+    lm = load_lm(args.model)
+    tokens = lm.generate(args.prompt, args.tokens, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    text = " ".join(tokens).replace(" </s> ", "\n").replace("</s>", "").strip()
+    if args.json:
+        emit_json({"prompt": args.prompt, "tokens": tokens, "text": text, "seed": args.seed})
+    else:
+        print((args.prompt + " " if args.prompt else "") + text)
