@@ -175,8 +175,8 @@ class _TextLM:
             raise ValueError(f"k must be >= 1, got {k}")
         ids, _ = self.encode_context(context)
         p = self.next_distribution(ids)
-        p[[self.vocab.pad_id, self.vocab.bos_id]] = 0.0
-        k = min(k, p.size)
+        p[[self.vocab.pad_id, self.vocab.bos_id]] = -1.0             # never predicted: never listed
+        k = min(k, p.size - 2)
         top = np.argpartition(-p, k - 1)[:k]
         top = top[np.argsort(-p[top], kind="stable")]
         return [(self.vocab.itos[i], float(p[i])) for i in top]
@@ -496,7 +496,8 @@ def evaluate_wordsim(kv) -> dict:
 
     Uses gensim's bundled ``wordsim353.tsv`` (``gensim.test.utils.datapath('wordsim353.tsv')``) and
     ``KeyedVectors.evaluate_word_pairs`` (case-insensitive).
-    Pairs with a word outside ``kv`` are skipped; ``oov_ratio`` says what fraction that was.
+    Pairs with a word outside ``kv`` are skipped; ``oov_ratio`` says what fraction that was (with no pair
+    left, the correlations are NaN and ``oov_ratio`` is 1).
 
     Returns
     -------
@@ -518,6 +519,8 @@ def evaluate_wordsim(kv) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pearson, spearman, oov = kv.evaluate_word_pairs(str(path), case_insensitive=True)
+    except ValueError:  # gensim: no pair has both words in the vocabulary
+        return {"spearman": float("nan"), "pearson": float("nan"), "oov_ratio": 1.0, "pairs": 353}
     finally:
         gensim_log.setLevel(level)
     rho = getattr(spearman, "statistic", None)
@@ -692,8 +695,9 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         lr = opt.current_lr
         for step, (X, y) in enumerate(iter_window_batches(train, config.context_size, config.batch_size,
                                                           bos_id=vocab.bos_id, eos_id=eos, rng=rng)):
-            F, backprop = body(X, is_train=True)                   # (b, n_features)
-            value, dF = out.loss(F, y)
+            with np.errstate(over="ignore", invalid="ignore"):      # a diverging run is caught below
+                F, backprop = body(X, is_train=True)               # (b, n_features)
+                value, dF = out.loss(F, y)
             if not math.isfinite(value):
                 if best_params is not None:
                     net.set_params_from(best_params)
