@@ -129,6 +129,8 @@ class TextCatConfig(_ConfigMixin):
     n_iter_no_change: int | None = 3
     early_stopping: bool = True
     validation_fraction: float = 0.1
+    monitor: str = "loss"  # loss | accuracy
+    n_models: int = 1
     class_weight: str | dict | None = None  # None | "balanced" | {label: weight}
     threshold: float = 0.5
     w2v_epochs: int = 10
@@ -143,10 +145,12 @@ class TextCatConfig(_ConfigMixin):
             bad(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
         if self.conv_pool not in ("max", "mean"):
             bad(f"conv_pool must be 'max' or 'mean', got {self.conv_pool!r}")
+        if self.monitor not in ("loss", "accuracy"):
+            bad(f"monitor must be 'loss' or 'accuracy', got {self.monitor!r}")
         if self.solver not in ("adam", "sgd"):
             bad(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
         for name in ("embedding_dim", "window", "conv_units", "min_count", "batch_size", "max_iter",
-                     "w2v_epochs"):
+                     "w2v_epochs", "n_models"):
             if int(getattr(self, name)) <= 0:
                 bad(f"{name} must be positive, got {getattr(self, name)}")
         if any(int(h) <= 0 for h in self.hidden_layer_sizes):

@@ -9,6 +9,7 @@ over sequences or items.
   ``window`` consecutive items are concatenated, passed through one shared hidden layer and pooled (max or
   mean) over positions: Ragged (n_total, n_in) -> (n_sequences, n_out).
 * :class:`WordDropout` -- drops whole items of a Ragged batch of ids in training (Iyyer et al. 2015).
+* :class:`Ensemble` -- the mean of several networks' outputs on the same input (averaged logits).
 * :class:`PartlyFrozenEmbedding` -- an :class:`~ffnlp.nn.layers.Embedding` whose first ``n_frozen`` rows
   get no gradient (pretrained word vectors kept fixed next to trainable extra rows such as hashed bigrams).
 """
@@ -21,7 +22,7 @@ from ffnlp.nn.init import get_initializer, glorot_uniform, he_normal
 from ffnlp.nn.layer import Layer
 from ffnlp.nn.layers import ACTIVATIONS, Embedding, MeanPool, Ragged
 
-__all__ = ["MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "POOLS"]
+__all__ = ["MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "POOLS"]
 
 
 def _starts(lengths):
@@ -240,3 +241,52 @@ class PartlyFrozenEmbedding(Embedding):
         if not free.any():
             return
         super()._accumulate(ids[free], dV.reshape(-1, self.embedding_dim)[free])
+
+
+class Ensemble(Layer):
+    """Mean of the outputs of several layers (members) applied to the same input: ``Y = mean_k f_k(X)``.
+
+    For a classifier the members return logits, so the ensemble averages logits (a geometric mean of
+    the members' probabilities, renormalized). Each member keeps its own parameters; ``backprop(dY)``
+    sends ``dY / n_members`` to every member and returns the sum of their input gradients (None when the
+    input is ids).
+    """
+
+    def __init__(self, *members: Layer):
+        super().__init__()
+        if not members:
+            raise ValueError("Ensemble needs at least one member")
+        self.members = list(members)
+
+    @property
+    def children(self):
+        return self.members
+
+    @classmethod
+    def from_children(cls, children, config):
+        return cls(*children)
+
+    def __call__(self, X, *, is_train):
+        outs, bps = zip(*(m(X, is_train=is_train) for m in self.members))
+        k = len(self.members)
+        Y = sum(outs[1:], outs[0].copy()) / k
+
+        def backprop(dY):
+            grads = [bp(dY / k) for bp in bps]
+            if any(g is None for g in grads):
+                return None
+            if isinstance(grads[0], Ragged):
+                return Ragged(sum(g.data for g in grads), grads[0].lengths)
+            return sum(grads)
+
+        return Y, backprop
+
+    def predict(self, X):
+        outs = [m.predict(X) for m in self.members]
+        return sum(outs[1:], outs[0].copy()) / len(outs)
+
+    def __len__(self):
+        return len(self.members)
+
+    def __getitem__(self, i):
+        return self.members[i]

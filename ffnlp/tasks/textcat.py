@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
@@ -48,7 +48,7 @@ from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
 from ffnlp.nn import (SGD, Adam, Dropout, Embedding, MeanPool, Ragged, SigmoidBinaryCrossEntropy,
                       SoftmaxCrossEntropy, build_mlp, chain, fit, load_model, save_model)
-from ffnlp.nn.pooling import ConvPool, PartlyFrozenEmbedding, WordDropout
+from ffnlp.nn.pooling import ConvPool, Ensemble, PartlyFrozenEmbedding, WordDropout
 from ffnlp.text import Vocab, tokenize
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,11 @@ class Documents:
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])              # (b,) in the batch
         flat = np.arange(total) + np.repeat(self.starts[idx] - offsets, lengths)  # (total,) rows of self.ids
         return Ragged(self.ids[flat], lengths)
+
+    def subset(self, idx) -> "Documents":
+        """Documents ``idx`` as a new :class:`Documents`."""
+        batch = self.take(idx)
+        return Documents(batch.data, batch.lengths)
 
     def all(self) -> Ragged:
         return Ragged(self.ids, self.lengths)
@@ -231,6 +236,11 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         improved for ``n_iter_no_change`` epochs, and restore the best epoch's weights. A
         ``validation_data`` argument of :meth:`fit` replaces the held-out part.
     validation_fraction : float, default=0.1
+    monitor : {"loss", "accuracy"}, default="loss"
+        Validation quantity that early stopping watches.
+    n_models : int, default=1
+        Train this many networks (seeds ``random_state + 1009 k``) and average their logits. With early
+        stopping each holds out a different fold of the training data, so together they learn from all of it.
     class_weight : dict, "balanced" or None
         Weights of the classes in the loss (single-label only).
     threshold : float, default=0.5
@@ -272,7 +282,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                  hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
                  min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
                  lr_decay=0.0, alpha=0.0, batch_size=32, max_iter=20, tol=1e-4, n_iter_no_change=3,
-                 early_stopping=True, validation_fraction=0.1, class_weight=None, threshold=0.5, w2v_epochs=10,
+                 early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=1, class_weight=None, threshold=0.5, w2v_epochs=10,
                  random_state=None, verbose=False):
         self.doc_vector = doc_vector
         self.embedding_dim = embedding_dim
@@ -301,6 +311,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
+        self.monitor = monitor
+        self.n_models = n_models
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
         self.threshold = threshold
@@ -407,16 +419,18 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         logger.info("pretrained vectors cover %d of %d vocabulary words", len(ids), len(self.vocab_))
         return kv.vectors[np.array(rows, dtype=np.int64)], np.array(ids, dtype=np.int64)
 
-    def _build(self, toks, n_out):
-        rng = np.random.default_rng(self._seed())
-        pre = self._pretrained(toks)
+    def _build(self, pre, n_out, seed):
+        """One network: embeddings (``pre``: pretrained rows from :meth:`_pretrained`) -> document vector
+        -> feedforward layers -> n_out logits, with weights drawn from ``seed``."""
+        rng = np.random.default_rng(seed)
         dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
         n_words = len(self.vocab_)
         n_rows = n_words + self._n_bigram_rows()
+        init = None
         if pre is not None and self.freeze_embeddings:
-            emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_words, rng=rng)
+            emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_words, rng=rng, init=init)
         else:
-            emb = Embedding(n_rows, dim, rng=rng)
+            emb = Embedding(n_rows, dim, rng=rng, init=init)
         if pre is not None:
             vectors, ids = pre
             E = emb.params["E"]
@@ -424,7 +438,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             E[ids] = vectors
         layers = []
         if self.word_dropout:
-            layers.append(WordDropout(float(self.word_dropout), seed=self._seed() + 7))
+            layers.append(WordDropout(float(self.word_dropout), seed=seed + 7))
         layers.append(emb)
         if self.doc_vector == "mean":
             layers.append(MeanPool())
@@ -436,11 +450,11 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         else:
             raise ValueError(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
         if self.dropout:
-            layers.append(Dropout(float(self.dropout), seed=self._seed() + 11))
+            layers.append(Dropout(float(self.dropout), seed=seed + 11))
         hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)) if np.size(self.hidden_layer_sizes) \
             else ()
         mlp = build_mlp([n_doc, *hidden, n_out], activation=self.activation, rng=rng, dropout=float(self.dropout),
-                        input_grad=True, seed=self._seed() + 13)
+                        input_grad=True, seed=seed + 13)
         self.embedding_dim_ = dim
         return chain(*layers, *mlp.layers)
 
@@ -514,8 +528,29 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         return sw
 
     # -- training --------------------------------------------------------------------------------------
+    def _held_out(self, y, n):
+        """Per member, (train indices, validation indices): member k holds out fold k of a seeded
+        (stratified) split into ``round(1 / validation_fraction)`` folds, so the members together see all."""
+        n_folds = max(2, int(round(1.0 / float(self.validation_fraction))))
+        if n < n_folds:
+            raise ValueError(f"{n} documents are too few to hold out a validation fraction")
+        idx = np.arange(n)
+        labels = None
+        if not self.multilabel_:
+            counts = np.unique(np.asarray(y), return_counts=True)[1]
+            labels = np.asarray(y) if counts.min() >= n_folds else None
+        splitter = (StratifiedKFold if labels is not None else KFold)(n_folds, shuffle=True,
+                                                                      random_state=self._seed())
+        folds = list(splitter.split(idx, labels if labels is not None else idx))
+        return [folds[k % n_folds] for k in range(int(self.n_models))]
+
+    def _select(self, y, idx):
+        if isinstance(y, np.ndarray):
+            return y[idx]
+        return [y[i] for i in idx]
+
     def fit(self, X, y, sample_weight=None, *, validation_data=None):
-        """Build the vocabulary and model and train on documents ``X`` with labels ``y``; returns self.
+        """Build the vocabulary and model(s) and train on documents ``X`` with labels ``y``; returns self.
 
         Parameters
         ----------
@@ -524,103 +559,111 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             (n_samples, n_labels) for multi-label data
         sample_weight : array-like of shape (n_samples,) or None
         validation_data : (X_val, y_val) or None
-            Early-stopping data (a benchmark's dev split); otherwise ``validation_fraction`` of X is held out.
+            Early-stopping data (a benchmark's dev split); otherwise each member holds out its own
+            ``validation_fraction`` of X.
         """
         self._validate_params()
         t0 = time.perf_counter()
         X = _as_documents(X)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels")
+        y = y if isinstance(y, np.ndarray) else list(y)
         self._fit_targets(y)
         toks = self._tokens(X)
-        idx = np.arange(len(X))
-        val_idx = None
-        if self.early_stopping and validation_data is None:
-            strat = None
-            if not self.multilabel_:
-                counts = np.unique(np.asarray(y), return_counts=True)[1]
-                strat = np.asarray(y) if counts.min() >= 2 else None
-            n_val = max(1, int(round(self.validation_fraction * len(X))))
-            if len(X) - n_val < 1:
-                raise ValueError(f"{len(X)} documents are too few to hold out a validation fraction")
-            try:
-                idx, val_idx = train_test_split(idx, test_size=n_val, random_state=self._seed(), stratify=strat)
-            except ValueError:
-                idx, val_idx = train_test_split(idx, test_size=n_val, random_state=self._seed())
-        train_toks = [toks[i] for i in idx]
-        self.vocab_ = Vocab.build(train_toks, min_count=int(self.min_count), max_size=self.max_vocab)
-        docs = self._encode_tokens(train_toks, fit_bigrams=True)
-        self.model_ = self._build(train_toks, self._n_out())
-        self.loss_ = self._loss()
-        self.optimizer_ = self._make_optimizer()
-        self._shuffle_rng = np.random.default_rng(self._seed() + 3)
-        self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
-        y_arr = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=object) if self.multilabel_ else np.asarray(y)
-        y_train = y_arr[idx] if not (self.multilabel_ and self._binarizer is not None) else [y[i] for i in idx]
-        targets = self._encode_targets(y_train)
-        sw = self._sample_weight(y_train, None if sample_weight is None else np.asarray(sample_weight)[idx])
-        val = None
+        self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
+        docs = self._encode_tokens(toks, fit_bigrams=True)
+        targets = self._encode_targets(y)
+        sw = self._sample_weight(y, sample_weight)
         if validation_data is not None:
             Xv, yv = validation_data
             val = (self._encode_tokens(self._tokens(_as_documents(Xv, "validation X"))), self._encode_targets(yv))
-        elif val_idx is not None:
-            yv = y_arr[val_idx] if not (self.multilabel_ and self._binarizer is not None) else [y[i] for i in val_idx]
-            val = (self._encode_tokens([toks[i] for i in val_idx]), self._encode_targets(yv))
-        self._train(docs, targets, int(self.max_iter), sw, val)
+            splits = [(np.arange(len(X)), None)] * int(self.n_models)
+        elif self.early_stopping:
+            val = None
+            splits = self._held_out(y, len(X))
+        else:
+            val = None
+            splits = [(np.arange(len(X)), None)] * int(self.n_models)
+        pre = self._pretrained(toks)
+        self.loss_ = self._loss()
+        self.members_, self.optimizers_, self._shuffle_rngs, self.histories_ = [], [], [], []
+        self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
+        for k, (tr, va) in enumerate(splits):
+            seed = self._seed() + 1009 * k
+            self.members_.append(self._build(pre, self._n_out(), seed))
+            self.optimizers_.append(self._make_optimizer())
+            self._shuffle_rngs.append(np.random.default_rng(seed + 3))
+            member_val = val if va is None else (docs.subset(va), targets[va])
+            self._train_member(k, docs.subset(tr), targets[tr], int(self.max_iter),
+                               None if sw is None else sw[tr], member_val)
+        self._assemble()
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def _train(self, docs, targets, epochs, sample_weight, val):
+    def _assemble(self):
+        self.model_ = self.members_[0] if len(self.members_) == 1 else Ensemble(*self.members_)
+        h = self.histories_[0]
+        self.loss_curve_ = list(h.loss)
+        self.validation_scores_ = [v["accuracy"] for v in h.val if "accuracy" in v]
+        self.best_epoch_ = h.best_epoch if self.validation_scores_ else None
+        self.n_iter_ = int(sum(len(hh.loss) for hh in self.histories_) / len(self.histories_))
+
+    def _train_member(self, k, docs, targets, epochs, sample_weight, val):
         def validate(model):
             Vd, Vt = val
             Z = self._logits(model, Vd)
             return {"loss": self.loss_(Z, Vt)[0], "accuracy": self._accuracy(Z, Vt)}
 
-        hist = fit(self.model_, self.loss_, self.optimizer_, docs, targets, epochs=epochs,
-                   batch_size=min(int(self.batch_size), len(docs)), rng=self._shuffle_rng,
+        hist = fit(self.members_[k], self.loss_, self.optimizers_[k], docs, targets, epochs=epochs,
+                   batch_size=min(int(self.batch_size), len(docs)), rng=self._shuffle_rngs[k],
                    sample_weight=sample_weight, validate=validate if val is not None else None,
-                   monitor="loss", mode="min",
+                   monitor=self.monitor, mode="min" if self.monitor == "loss" else "max",
                    n_iter_no_change=int(self.n_iter_no_change) if val is not None and self.n_iter_no_change else None,
-                   tol=float(self.tol), restore_best=val is not None, verbose=bool(self.verbose))
-        self.loss_curve_.extend(hist.loss)
-        if val is not None:
-            self.validation_scores_.extend(v["accuracy"] for v in hist.val)
-            self.best_epoch_ = self.n_iter_ + hist.best_epoch if hist.best_epoch else None
-            if not hist.stopped_early and epochs > 1:
-                warnings.warn(f"FFNTextClassifier: max_iter ({epochs}) epochs reached and the validation loss "
-                              "was still improving.", ConvergenceWarning)
-        self.n_iter_ += hist.epochs
-        self.history_ = hist
-        return self
+                   tol=float(self.tol), restore_best=val is not None, verbose=bool(self.verbose),
+                   history=self.histories_[k] if k < len(self.histories_) else None)
+        if k >= len(self.histories_):
+            self.histories_.append(hist)
+        if val is not None and not hist.stopped_early and epochs > 1:
+            warnings.warn(f"FFNTextClassifier: max_iter ({epochs}) epochs reached and the validation "
+                          f"{self.monitor} was still improving.", ConvergenceWarning)
+        return hist
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch on ``(X, y)``, without early stopping.
+        """One epoch (of every member) on ``(X, y)``, without early stopping.
 
-        The first call builds the vocabulary from its ``X`` (later words are ``<unk>``, their bigrams are
-        still hashed) and needs ``classes``, every label that will appear.
+        The first call builds the vocabulary (and bigram list) from its ``X``, later unknown words are
+        ``<unk>`` and later unseen bigrams are dropped (hashed bigrams, ``n_buckets``, have no such limit);
+        it needs ``classes``, every label that will appear.
         """
         X = _as_documents(X)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels")
+        y = y if isinstance(y, np.ndarray) else list(y)
         toks = self._tokens(X)
-        if not hasattr(self, "model_"):
+        if not hasattr(self, "members_"):
             self._validate_params()
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._fit_targets(y, classes=list(classes))
             self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
             docs = self._encode_tokens(toks, fit_bigrams=True)
-            self.model_ = self._build(toks, self._n_out())
+            pre = self._pretrained(toks)
             self.loss_ = self._loss()
-            self.optimizer_ = self._make_optimizer()
-            self._shuffle_rng = np.random.default_rng(self._seed() + 3)
-            self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
+            self.members_, self.optimizers_, self._shuffle_rngs, self.histories_ = [], [], [], []
+            for k in range(int(self.n_models)):
+                seed = self._seed() + 1009 * k
+                self.members_.append(self._build(pre, self._n_out(), seed))
+                self.optimizers_.append(self._make_optimizer())
+                self._shuffle_rngs.append(np.random.default_rng(seed + 3))
         elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
             raise ValueError(f"classes {list(classes)} differ from the first call's {self.classes_.tolist()}")
         else:
             docs = self._encode_tokens(toks)
         targets = self._encode_targets(y)
-        self._train(docs, targets, 1, self._sample_weight(y, sample_weight), None)
+        sw = self._sample_weight(y, sample_weight)
+        for k in range(len(self.members_)):
+            self._train_member(k, docs, targets, 1, sw, None)
+        self._assemble()
         return self
 
     # -- prediction ---------------------------------------------------------------------------------
@@ -712,6 +755,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         else:
             clf._encoder = LabelEncoder().fit(clf.classes_)
         clf.model_ = model
+        clf.members_ = list(model.members) if isinstance(model, Ensemble) else [model]
+        clf.optimizers_ = [clf._make_optimizer() for _ in clf.members_]
+        clf._shuffle_rngs = [np.random.default_rng(clf._seed() + 1009 * k + 3) for k in range(len(clf.members_))]
+        clf.histories_ = []
         clf.loss_ = clf._loss()
         clf.loss_curve_, clf.validation_scores_, clf.best_epoch_ = [], [], None
         return clf

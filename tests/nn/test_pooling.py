@@ -5,7 +5,7 @@ import pytest
 from ffnlp.nn import Adam, Dense, Embedding, MeanPool, Ragged, chain, load_model, save_model
 from ffnlp.nn.gradcheck import THRESHOLD, check_layer, check_model
 from ffnlp.nn.losses import SoftmaxCrossEntropy
-from ffnlp.nn.pooling import ConvPool, MaxPool, PartlyFrozenEmbedding, WordDropout
+from ffnlp.nn.pooling import ConvPool, Ensemble, MaxPool, PartlyFrozenEmbedding, WordDropout
 
 
 def _assert_passes(results):
@@ -172,3 +172,25 @@ def test_pooling_layers_round_trip_through_model_file(rng, tmp_path):
     pooled = chain(Embedding(10, 3, rng=rng), MaxPool())
     again, _, _ = load_model(save_model(tmp_path / "p.npz", pooled, kind="test"), kind="test")
     np.testing.assert_array_equal(pooled.predict(ids), again.predict(ids))
+
+
+def test_ensemble_averages_members_and_is_gradient_checked(rng):
+    a = chain(Dense(3, 4, rng=rng, dtype=np.float64), Dense(4, 2, rng=rng, dtype=np.float64))
+    b = Dense(3, 2, rng=rng, dtype=np.float64)
+    ens = Ensemble(a, b)
+    X = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(ens.predict(X), (a.predict(X) + b.predict(X)) / 2)
+    _assert_passes(check_layer(ens, X))
+    ids = Ragged(np.array([1, 2, 2, 5, 0]), np.array([3, 2]))
+    members = [chain(Embedding(6, 3, rng=rng, dtype=np.float64), MeanPool(), Dense(3, 2, rng=rng, dtype=np.float64))
+               for _ in range(3)]
+    model = Ensemble(*members)
+    _assert_passes(check_model(model, SoftmaxCrossEntropy(), ids, np.array([0, 1])))
+
+
+def test_ensemble_round_trips_through_model_file(rng, tmp_path):
+    model = Ensemble(*[chain(Embedding(6, 3, rng=rng), MeanPool(), Dense(3, 2, rng=rng)) for _ in range(2)])
+    again, _, _ = load_model(save_model(tmp_path / "e.npz", model, kind="test"), kind="test")
+    ids = Ragged(np.array([1, 2, 2, 5, 0]), np.array([3, 2]))
+    np.testing.assert_array_equal(model.predict(ids), again.predict(ids))
+    assert len(again) == 2

@@ -209,6 +209,7 @@ def test_multilabel_sigmoid_with_threshold():
     {"hidden_layer_sizes": (16, 16), "dropout": 0.2, "word_dropout": 0.2},
     {"bigrams": False, "solver": "sgd", "learning_rate_init": 0.5},
     {"n_buckets": 1000},
+    {"n_models": 3, "max_iter": 10},
 ])
 def test_model_variants_learn(binary_data, kw):
     (X, y), (Xt, yt) = binary_data
@@ -237,10 +238,7 @@ def test_word2vec_initialization_frozen(binary_data):
     assert clf.model_[0].n_frozen == V
     # frozen word rows are the word2vec vectors (rows of words not in the vocabulary, i.e. specials, random)
     from gensim.models import Word2Vec
-    # the same training texts (the estimator's own split, early stopping holds out 10%)
-    from sklearn.model_selection import train_test_split
-    tr, _ = train_test_split(np.arange(len(X)), test_size=24, random_state=0, stratify=np.asarray(y))
-    toks = clf._tokens([X[i] for i in tr])
+    toks = clf._tokens(X)  # Word2Vec sees the same training texts
     w2v = Word2Vec(sentences=toks, vector_size=16, min_count=1, sg=1, epochs=2,
                    seed=1, workers=1)
     for word in ("great", "film", "dull"):
@@ -334,3 +332,16 @@ def test_count_params_of_baselines():
     clf = lr.named_steps["clf"]
     assert count_params(lr) == clf.coef_.size + clf.intercept_.size
     assert count_params(BASELINES["nbsvm"](0).fit(X, y)) > 0
+
+
+def test_ensemble_members_hold_out_different_folds(binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 6}, n_models=3).fit(X, y)
+    assert len(clf.members_) == 3 and len(clf.histories_) == 3
+    splits = clf._held_out(y, len(X))
+    held = [set(va.tolist()) for _, va in splits]
+    assert not (held[0] & held[1]) and all(len(h) == 24 for h in held)
+    Z = clf.decision_function(Xt)
+    np.testing.assert_allclose(Z, np.mean([m.predict(clf.transform_documents(Xt).all())[:, 0]
+                                           for m in clf.members_], axis=0), rtol=1e-5)
+    assert clf.n_params() == sum(m.n_params() for m in clf.members_)
