@@ -243,18 +243,23 @@ class SoftmaxOutput(_FusedOutput):
         mx = Z.max(axis=1, keepdims=True)                   # (n, 1)
         Z -= mx
         np.exp(Z, out=Z)
-        s = Z.sum(axis=1, keepdims=True)                    # (n, 1)
-        per = np.log(s[:, 0].astype(np.float64)) - (zt - mx[:, 0])  # (n,) NLL
-        scale = 1.0 / (s * n)                               # dZ = (p - onehot) * w / n
+        s = Z.sum(axis=1)                                   # (n,)
+        per = np.log(s.astype(np.float64)) - (zt - mx[:, 0])  # (n,) NLL
+        # dZ = diag(r) E - diag(w/n) onehot(y), with E = exp(Z - max) and r = w / (n s). The row scaling
+        # is folded into the small factors (X, dX) instead of a pass over the (n, n_out) array.
+        w = np.ones(n, dtype=W.dtype) if sample_weight is None else np.asarray(sample_weight, W.dtype).reshape(n)
         if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=W.dtype).reshape(n, 1)
-            per = per * w[:, 0]
-            scale *= w
-        Z *= scale
-        Z[rows, y] -= scale[:, 0] * s[:, 0]
-        _gemm_acc(X.T, Z, self.grads["W"])                 # (n_in, n_out), in place
-        self.grads["b"] += Z.sum(axis=0)                    # (n_out,)
+            per = per * w
+        wn = w / n                                          # (n,)
+        r = wn / s                                          # (n,)
+        gW, gb = self.grads["W"], self.grads["b"]
+        _gemm_acc((X * r[:, None]).T, Z, gW)                # X^T diag(r) E, in place
+        ops.scatter_add(gW.T, y, X * -wn[:, None])          # - X^T diag(w/n) onehot(y): columns y of gW
+        gb += r @ Z                                         # (n_out,)
+        gb -= np.bincount(y, weights=wn, minlength=self.n_out).astype(gb.dtype)
         dX = Z @ W.T                                        # (n, n_in)
+        dX *= r[:, None]
+        dX -= W.T[y] * wn[:, None]                          # onehot(y) W^T = rows y of W^T
         return float(per.sum() / n), dX
 
 
