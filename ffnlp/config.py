@@ -202,6 +202,7 @@ class LMConfig(_ConfigMixin):
     learning_rate: float = 0.001
     lr_decay: float = 0.0
     momentum: float = 0.0
+    adam_eps: float = 1e-8  # larger values damp Adam's steps on outputs that are (almost) never seen
     weight_decay: float = 0.0
     batch_size: int = 256
     epochs: int = 10

@@ -565,7 +565,8 @@ class TrainResult:
 
 def make_optimizer(config: LMConfig):
     if config.optimizer == "adam":
-        return Adam(config.learning_rate, weight_decay=config.weight_decay, lr_decay=config.lr_decay)
+        return Adam(config.learning_rate, eps=config.adam_eps, weight_decay=config.weight_decay,
+                    lr_decay=config.lr_decay)
     return SGD(config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay,
                lr_decay=config.lr_decay)
 
