@@ -571,8 +571,10 @@ def make_optimizer(config: LMConfig):
                lr_decay=config.lr_decay)
 
 
-def _save_checkpoint(path, lm, opt, state: dict):
+def _save_checkpoint(path, lm, opt, state: dict, best_params=None):
     extra = {f"opt.{k}": v for k, v in opt.state_dict().items()}
+    if best_params is not None:  # the best epoch's parameters, when they are not the current ones
+        extra.update({f"best.{k}": v for k, v in best_params.items()})
     meta = {"config": lm.config.to_dict(), "vocab": lm.vocab.to_dict(), "training": state}
     save_model(path, lm.net, kind=CHECKPOINT_KIND, meta=meta, extra_arrays=extra)
 
@@ -676,12 +678,10 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         best, best_epoch, no_change = st["best"], st["best_epoch"], st["no_change"]
         log("resumed from %s after epoch %d (best valid ppl %.2f at epoch %d)", checkpoint, start_epoch, best,
             best_epoch)
-    best_params = lm.net.copy_params() if best_epoch else None
-    if best_params is not None and output is not None and Path(output).exists():
-        try:
-            best_params = WindowLM.load(output).net.copy_params()
-        except (ModelFileError, ValueError):
-            pass
+        saved_best = {k[len("best."):]: v for k, v in extra.items() if k.startswith("best.")}
+        best_params = saved_best or (lm.net.copy_params() if best_epoch else None)
+    else:
+        best_params = None
     n_train = int(train.size)
     log("training %r on %d tokens (valid %d), batch %d, %s lr %g", lm, n_train, valid.size, config.batch_size,
         config.optimizer, config.learning_rate)
@@ -743,7 +743,8 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         if checkpoint is not None:
             _save_checkpoint(checkpoint, lm, opt, {"epoch": epoch, "rng": rng.bit_generator.state,
                                                    "history": history, "best": best, "best_epoch": best_epoch,
-                                                   "no_change": no_change})
+                                                   "no_change": no_change},
+                             best_params=None if best_epoch == epoch else best_params)
         if config.n_iter_no_change is not None and no_change >= config.n_iter_no_change:
             stopped_early = True
             log("stopping: no improvement of the validation perplexity for %d epochs (best %.2f at epoch %d)",

@@ -166,6 +166,18 @@ def test_resume_gives_the_same_run(splits, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=p)
 
 
+def test_resume_restores_the_best_epoch_not_the_last(splits, tmp_path):
+    cfg = TINY.replace(epochs=10, learning_rate=0.05, hidden=(64,), n_iter_no_change=None)
+    straight = train_lm(cfg, splits, verbose=False)
+    ck = tmp_path / "ck.npz"
+    train_lm(cfg.replace(epochs=9), splits, checkpoint=ck, verbose=False)
+    resumed = train_lm(cfg, splits, checkpoint=ck, resume=True, verbose=False)
+    assert resumed.best_epoch == straight.best_epoch < 9  # validation is best at epoch 8 here
+    assert resumed.valid_perplexity == pytest.approx(straight.valid_perplexity, rel=1e-5)
+    valid = resumed.model.vocab.encode_sentences(splits.valid)
+    assert resumed.model.perplexity(valid).perplexity == pytest.approx(straight.valid_perplexity, rel=1e-5)
+
+
 def test_resume_refuses_other_settings(splits, tmp_path):
     ck = tmp_path / "ck.npz"
     train_lm(TINY.replace(epochs=1), splits, checkpoint=ck, verbose=False)
