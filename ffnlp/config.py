@@ -111,6 +111,7 @@ class TextCatConfig(_ConfigMixin):
     window: int = 3
     conv_units: int = 200
     conv_pool: str = "max"  # max | mean
+    nb_direct: bool = False
     hidden_layer_sizes: tuple[int, ...] = ()
     activation: str = "relu"
     word_dropout: float = 0.0

@@ -10,6 +10,8 @@ over sequences or items.
   mean) over positions: Ragged (n_total, n_in) -> (n_sequences, n_out).
 * :class:`WordDropout` -- drops whole items of a Ragged batch of ids in training (Iyyer et al. 2015).
 * :class:`Ensemble` -- the mean of several networks' outputs on the same input (averaged logits).
+* :class:`ScaledBag` -- direct connections from a bag of ids to the outputs, each id's weights scaled by
+  a fixed factor (naive Bayes log-count ratios, Wang & Manning 2012), mean-pooled.
 * :class:`PartlyFrozenEmbedding` -- an :class:`~ffnlp.nn.layers.Embedding` whose first ``n_frozen`` rows
   get no gradient (pretrained word vectors kept fixed next to trainable extra rows such as hashed bigrams).
 """
@@ -22,7 +24,7 @@ from ffnlp.nn.init import get_initializer, glorot_uniform, he_normal
 from ffnlp.nn.layer import Layer
 from ffnlp.nn.layers import ACTIVATIONS, Embedding, MeanPool, Ragged
 
-__all__ = ["MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "POOLS"]
+__all__ = ["MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "ScaledBag", "POOLS"]
 
 
 def _starts(lengths):
@@ -244,7 +246,8 @@ class PartlyFrozenEmbedding(Embedding):
 
 
 class Ensemble(Layer):
-    """Mean of the outputs of several layers (members) applied to the same input: ``Y = mean_k f_k(X)``.
+    """Mean (or, ``reduce="sum"``, sum) of the outputs of several layers applied to the same input:
+    ``Y = mean_k f_k(X)``.
 
     For a classifier the members return logits, so the ensemble averages logits (a geometric mean of
     the members' probabilities, renormalized). Each member keeps its own parameters; ``backprop(dY)``
@@ -252,11 +255,17 @@ class Ensemble(Layer):
     input is ids).
     """
 
-    def __init__(self, *members: Layer):
+    def __init__(self, *members: Layer, reduce: str = "mean"):
         super().__init__()
         if not members:
             raise ValueError("Ensemble needs at least one member")
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"Ensemble: reduce must be 'mean' or 'sum', got {reduce!r}")
         self.members = list(members)
+        self.reduce = reduce
+
+    def get_config(self):
+        return {"reduce": self.reduce}
 
     @property
     def children(self):
@@ -264,11 +273,11 @@ class Ensemble(Layer):
 
     @classmethod
     def from_children(cls, children, config):
-        return cls(*children)
+        return cls(*children, **config)
 
     def __call__(self, X, *, is_train):
         outs, bps = zip(*(m(X, is_train=is_train) for m in self.members))
-        k = len(self.members)
+        k = len(self.members) if self.reduce == "mean" else 1
         Y = sum(outs[1:], outs[0].copy()) / k
 
         def backprop(dY):
@@ -283,10 +292,70 @@ class Ensemble(Layer):
 
     def predict(self, X):
         outs = [m.predict(X) for m in self.members]
-        return sum(outs[1:], outs[0].copy()) / len(outs)
+        return sum(outs[1:], outs[0].copy()) / (len(outs) if self.reduce == "mean" else 1)
 
     def __len__(self):
         return len(self.members)
 
     def __getitem__(self, i):
         return self.members[i]
+
+
+class ScaledBag(Layer):
+    """Direct connections from a bag of ids to the outputs, with fixed per-id scales.
+
+    ``Y[d] = mean_{i in d} R[ids_i] * U[ids_i]`` for each sequence ``d`` of a Ragged batch of ids, where
+    ``U`` (vocab_size, n_out) is trained and ``R`` (vocab_size, n_out) is a constant, e.g. the naive Bayes
+    log-count ratio of each feature for each class (Wang & Manning 2012's NB scaling); with ``U = 1`` the
+    output is the multinomial naive Bayes log-odds of the sequence, averaged over its items. An empty
+    sequence gives zeros.
+
+    ``R`` is stored as a parameter, so it is saved with the model, but it receives no gradient and is
+    never updated (a sparse parameter with no touched rows).
+
+    Shapes: ids Ragged (n_total,) -> Y (n_sequences, n_out); U, R (vocab_size, n_out).
+
+    References
+    ----------
+    S. Wang and C. D. Manning. Baselines and bigrams: simple, good sentiment and topic classification.
+    ACL 2012.
+    """
+
+    decay = ("U",)
+    sparse_params = ("U", "R")
+
+    def __init__(self, vocab_size, n_out, *, scale=None, init_value=1.0, dtype=np.float32, rng=None):
+        super().__init__()
+        if vocab_size <= 0 or n_out <= 0:
+            raise ValueError(f"ScaledBag: sizes must be positive, got {vocab_size} x {n_out}")
+        self.vocab_size, self.n_out = int(vocab_size), int(n_out)
+        shape = (self.vocab_size, self.n_out)
+        R = np.ones(shape, dtype) if scale is None else np.asarray(scale, dtype=dtype).reshape(shape)
+        self.params = {"U": np.full(shape, init_value, dtype=dtype), "R": np.ascontiguousarray(R)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def get_config(self):
+        return {"vocab_size": self.vocab_size, "n_out": self.n_out}
+
+    def __call__(self, X, *, is_train):
+        lengths = _check_ragged(X, "ScaledBag")
+        ids = np.asarray(X.data)
+        if ids.dtype.kind not in "iu":
+            raise ValueError(f"ScaledBag: ids must be integers, got dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
+            raise ValueError(f"ScaledBag: ids must lie in [0, {self.vocab_size}), got [{ids.min()}, {ids.max()}]")
+        R, U = self.params["R"][ids], self.params["U"]                    # (N, n_out)
+        denom = np.maximum(lengths, 1).astype(U.dtype)[:, None]           # (n, 1)
+        Y = ops.segment_sum(R * U[ids], lengths) / denom                  # (n, n_out)
+        if not is_train:
+            return Y, None
+
+        def backprop(dY):
+            assert dY.shape == Y.shape, f"ScaledBag.backprop: dY {dY.shape} != Y {Y.shape}"
+            dV = np.repeat(dY / denom, lengths, axis=0) * R                # (N, n_out)
+            rows = ops.scatter_add(self.grads["U"], ids, dV)
+            prev = self.sparse.get("U")
+            self.sparse["U"] = rows if prev is None else np.union1d(prev, rows)
+            return None
+
+        return Y, backprop

@@ -48,7 +48,7 @@ from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
 from ffnlp.nn import (SGD, Adam, Dropout, Embedding, MeanPool, Ragged, SigmoidBinaryCrossEntropy,
                       SoftmaxCrossEntropy, build_mlp, chain, fit, load_model, save_model)
-from ffnlp.nn.pooling import ConvPool, Ensemble, PartlyFrozenEmbedding, WordDropout
+from ffnlp.nn.pooling import ConvPool, Ensemble, PartlyFrozenEmbedding, ScaledBag, WordDropout
 from ffnlp.text import Vocab, tokenize
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,36 @@ def hashed_bigrams(ids, lengths, n_buckets: int, offset: int) -> Documents:
     return append_ids(np.asarray(ids, dtype=np.int64), lengths, h.astype(np.int64) + offset, doc)
 
 
+def nb_log_count_ratios(docs: Documents, Y, n_rows: int, smoothing: float = 1.0):
+    """Naive Bayes log-count ratios of binarized features, one column per output (one-vs-rest).
+
+    ``r_c = log((p / ||p||_1) / (q / ||q||_1))`` with ``p = smoothing + sum of f over documents of c``,
+    ``q`` the same over the other documents, ``f`` the 0/1 presence of each id (Wang & Manning 2012).
+
+    Parameters
+    ----------
+    docs : Documents
+    Y : ndarray of shape (n_documents, n_out) of 0/1
+    n_rows : int
+        Number of ids (rows of the result).
+
+    Returns
+    -------
+    R : ndarray of shape (n_rows, n_out), float32
+    """
+    n = len(docs)
+    doc = np.repeat(np.arange(n), docs.lengths)                                # (n_ids,)
+    keys = np.unique(doc * np.int64(n_rows) + docs.ids)                         # binarized (doc, id) pairs
+    d, i = keys // n_rows, keys % n_rows
+    R = np.empty((n_rows, Y.shape[1]), dtype=np.float32)
+    for c in range(Y.shape[1]):
+        pos = Y[d, c] > 0.5
+        p = smoothing + np.bincount(i[pos], minlength=n_rows)                  # (n_rows,)
+        q = smoothing + np.bincount(i[~pos], minlength=n_rows)
+        R[:, c] = np.log(p / p.sum()) - np.log(q / q.sum())
+    return R
+
+
 def _is_token_lists(X) -> bool:
     first = X[0]
     return not isinstance(first, str) and isinstance(first, (list, tuple, np.ndarray))
@@ -206,6 +236,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         ``min_count`` times).
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
+    nb_direct : bool, default=False
+        Add direct connections from the words (and bigrams) to the outputs, each scaled by its naive Bayes
+        log-count ratio (Wang & Manning 2012) and starting at the naive Bayes log-odds
+        (:class:`ffnlp.nn.pooling.ScaledBag`), like Bengio et al. (2003)'s direct connections.
     hidden_layer_sizes : tuple of int, default=()
         Hidden layers after the document vector (``()`` = a linear softmax on it, as fastText).
     activation : str, default="relu"
@@ -279,7 +313,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
-                 hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
+                 nb_direct=False, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
                  min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
                  lr_decay=0.0, alpha=0.0, batch_size=32, max_iter=20, tol=1e-4, n_iter_no_change=3,
                  early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=1, class_weight=None, threshold=0.5, w2v_epochs=10,
@@ -294,6 +328,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.window = window
         self.conv_units = conv_units
         self.conv_pool = conv_pool
+        self.nb_direct = nb_direct
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.word_dropout = word_dropout
@@ -419,7 +454,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         logger.info("pretrained vectors cover %d of %d vocabulary words", len(ids), len(self.vocab_))
         return kv.vectors[np.array(rows, dtype=np.int64)], np.array(ids, dtype=np.int64)
 
-    def _build(self, pre, n_out, seed):
+    def _build(self, pre, n_out, seed, nb_scale=None):
         """One network: embeddings (``pre``: pretrained rows from :meth:`_pretrained`) -> document vector
         -> feedforward layers -> n_out logits, with weights drawn from ``seed``."""
         rng = np.random.default_rng(seed)
@@ -456,7 +491,23 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         mlp = build_mlp([n_doc, *hidden, n_out], activation=self.activation, rng=rng, dropout=float(self.dropout),
                         input_grad=True, seed=seed + 13)
         self.embedding_dim_ = dim
-        return chain(*layers, *mlp.layers)
+        net = chain(*layers, *mlp.layers)
+        if nb_scale is None:
+            return net
+        return Ensemble(net, ScaledBag(n_rows, n_out, scale=nb_scale), reduce="sum")
+
+    def _nb_scale(self, docs, targets):
+        """NB log-count ratios for the direct connections (``nb_direct``), or None."""
+        if not self.nb_direct:
+            return None
+        n_rows = len(self.vocab_) + self._n_bigram_rows()
+        if self.multilabel_:
+            Y = targets
+        elif self._n_out() == 1:
+            Y = targets.reshape(-1, 1)
+        else:
+            Y = np.eye(self._n_out(), dtype=np.float32)[targets]
+        return nb_log_count_ratios(docs, Y, n_rows)
 
     def _make_optimizer(self):
         if self.solver == "adam":
@@ -590,7 +641,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
         for k, (tr, va) in enumerate(splits):
             seed = self._seed() + 1009 * k
-            self.members_.append(self._build(pre, self._n_out(), seed))
+            self.members_.append(self._build(pre, self._n_out(), seed, self._nb_scale(docs.subset(tr), targets[tr])))
             self.optimizers_.append(self._make_optimizer())
             self._shuffle_rngs.append(np.random.default_rng(seed + 3))
             member_val = val if va is None else (docs.subset(va), targets[va])
@@ -652,7 +703,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             self.members_, self.optimizers_, self._shuffle_rngs, self.histories_ = [], [], [], []
             for k in range(int(self.n_models)):
                 seed = self._seed() + 1009 * k
-                self.members_.append(self._build(pre, self._n_out(), seed))
+                self.members_.append(self._build(pre, self._n_out(), seed,
+                                                 self._nb_scale(docs, self._encode_targets(y))))
                 self.optimizers_.append(self._make_optimizer())
                 self._shuffle_rngs.append(np.random.default_rng(seed + 3))
         elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):

@@ -5,7 +5,7 @@ import pytest
 from ffnlp.nn import Adam, Dense, Embedding, MeanPool, Ragged, chain, load_model, save_model
 from ffnlp.nn.gradcheck import THRESHOLD, check_layer, check_model
 from ffnlp.nn.losses import SoftmaxCrossEntropy
-from ffnlp.nn.pooling import ConvPool, Ensemble, MaxPool, PartlyFrozenEmbedding, WordDropout
+from ffnlp.nn.pooling import ConvPool, Ensemble, MaxPool, PartlyFrozenEmbedding, ScaledBag, WordDropout
 
 
 def _assert_passes(results):
@@ -194,3 +194,33 @@ def test_ensemble_round_trips_through_model_file(rng, tmp_path):
     ids = Ragged(np.array([1, 2, 2, 5, 0]), np.array([3, 2]))
     np.testing.assert_array_equal(model.predict(ids), again.predict(ids))
     assert len(again) == 2
+
+
+def test_scaled_bag_forward_gradient_and_frozen_scale(rng):
+    R = rng.standard_normal((6, 2))
+    layer = ScaledBag(6, 2, scale=R, dtype=np.float64)
+    layer.params["U"][...] = rng.standard_normal((6, 2))
+    ids = Ragged(np.array([1, 2, 2, 5, 0]), np.array([3, 0, 2]))
+    Y, backprop = layer(ids, is_train=True)
+    U = layer.params["U"]
+    expected = np.array([(R[1] * U[1] + 2 * R[2] * U[2]) / 3, np.zeros(2), (R[5] * U[5] + R[0] * U[0]) / 2])
+    np.testing.assert_allclose(Y, expected)
+    layer.zero_grads()
+    results = check_layer(layer, ids)
+    # R is a constant: its analytic gradient is zero by design, so only U is checked
+    _assert_passes({k: v for k, v in results.items() if not k.startswith("0.R")})
+    before, U0 = layer.params["R"].copy(), layer.params["U"].copy()
+    _, backprop = layer(ids, is_train=True)
+    backprop(np.ones((3, 2)))
+    Adam(0.1).step(layer)
+    np.testing.assert_array_equal(layer.params["R"], before)
+    np.testing.assert_array_equal(layer.params["U"][3], U0[3])  # untouched row
+    assert not np.array_equal(layer.params["U"][1], U0[1])
+
+
+def test_sum_ensemble_adds_branches(rng):
+    a, b = Dense(3, 2, rng=rng, dtype=np.float64), Dense(3, 2, rng=rng, dtype=np.float64)
+    X = rng.standard_normal((4, 3))
+    added = Ensemble(a, b, reduce="sum")
+    np.testing.assert_allclose(added.predict(X), a.predict(X) + b.predict(X))
+    _assert_passes(check_layer(added, X))
