@@ -149,6 +149,27 @@ def summarize(step_seconds, batch):
     return {"fastest_quarter": batch / fast, "median": batch / float(np.median(t)), "steps": int(t.size)}
 
 
+def perplexity_cost(corpus):
+    """Train the same window LM with the full and the factored output (the corpus preset of ``ffnlp lm
+    train``, same seed) and compare test perplexities and wall time."""
+    from ffnlp.config import LMConfig
+    from ffnlp.tasks.lm import train_lm
+    from ffnlp.text import load_lm_corpus
+
+    splits = load_lm_corpus(corpus)
+    out = {"corpus": corpus}
+    for kind in ("full", "factored"):
+        cfg = LMConfig.preset(corpus).replace(output=kind)
+        r = train_lm(cfg, splits, evaluate_test=True, verbose=False)
+        out[kind] = {"valid_perplexity": round(r.valid_perplexity, 2), "test_perplexity": round(r.test.perplexity, 2),
+                     "best_epoch": r.best_epoch, "seconds": round(r.seconds, 1),
+                     "tokens_per_second": round(r.tokens_per_second, 1)}
+    out["config"] = LMConfig.preset(corpus).to_dict()
+    out["test_perplexity_ratio_factored_over_full"] = round(out["factored"]["test_perplexity"]
+                                                            / out["full"]["test_perplexity"], 4)
+    return out
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--vocab", type=int, default=16383)
@@ -159,6 +180,8 @@ def main(argv=None) -> dict:
     p.add_argument("--threads", type=int, default=1, help="BLAS/PyTorch threads (set OPENBLAS_NUM_THREADS to match)")
     p.add_argument("--steps", type=int, default=60, help="timed steps per model")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--no-quality", action="store_true", help="skip the full-vs-factored perplexity comparison")
+    p.add_argument("--quality-corpus", default="lee", help="corpus of that comparison (default: lee)")
     p.add_argument("--brown-results", type=Path, default=RESULTS / "lm_brown.json",
                    help="where to read the Brown run's peak RSS from")
     p.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
@@ -197,6 +220,7 @@ def main(argv=None) -> dict:
         "factored_vs_full_sgd": best["ffnlp_factored_sgd"] / best["ffnlp_full_2"],
         "factored_vs_full_adam": best["ffnlp_factored_adam"] / best["ffnlp_full_adam"],
     }
+    quality = None if args.no_quality else perplexity_cost(args.quality_corpus)
     brown = None
     if args.brown_results.exists():
         b = json.loads(args.brown_results.read_text())
@@ -224,6 +248,7 @@ def main(argv=None) -> dict:
             "full_vs_gemm_bound": ratios["full_vs_gemm_bound"] >= 0.7,
             "factored_vs_full": ratios["factored_vs_full_sgd"] >= 4.0,
         },
+        "perplexity_cost_of_factoring": quality,
         "brown_training_memory": brown,
     }
     line = json.dumps(result)
