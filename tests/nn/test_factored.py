@@ -209,6 +209,10 @@ def test_gemm_accumulates_in_place(order):
         out = _gemm_acc(A.astype(dtype), B.astype(dtype), C)
         assert np.shares_memory(out, big)
         np.testing.assert_allclose(C, expected, rtol=1e-5)
+    big = np.zeros((1100, 1000), np.float32)                     # large: NumPy's matmul, still in place
+    A, B = rng.standard_normal((1100, 3)).astype(np.float32), rng.standard_normal((3, 1000)).astype(np.float32)
+    assert _gemm_acc(A, B, big) is big
+    np.testing.assert_allclose(big, A @ B, rtol=1e-5)
 
 
 # -- Concatenate ----------------------------------------------------------------------------------
