@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -215,7 +216,9 @@ def cmd_train(args):
                         path=data.source)
     clf = FFNTextClassifier.from_config(config)
     try:
-        clf.fit(data.texts, data.labels)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*epochs reached.*")
+            clf.fit(data.texts, data.labels)
     except (ValueError, FileNotFoundError) as exc:
         if isinstance(exc, FFNLPError):
             raise
@@ -330,7 +333,10 @@ def cmd_compare(args):
     results = []
     for name in datasets:
         try:
-            result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*epochs reached.*")
+                warnings.filterwarnings("ignore", module="sklearn")
+                result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise

@@ -236,7 +236,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         ``min_count`` times).
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
-    nb_direct : bool, default=False
+    nb_direct : bool, default=True
         Add direct connections from the words (and bigrams) to the outputs, each scaled by its naive Bayes
         log-count ratio (Wang & Manning 2012) and starting at the naive Bayes log-odds
         (:class:`ffnlp.nn.pooling.ScaledBag`), like Bengio et al. (2003)'s direct connections.
@@ -255,12 +255,12 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     max_length : int or None
         Keep only the first ``max_length`` tokens of a document.
     solver : {"adam", "sgd"}, default="adam"
-    learning_rate_init : float, default=0.01
+    learning_rate_init : float, default=0.003
     lr_decay : float, default=0.0
-    alpha : float, default=0.0
+    alpha : float, default=1e-4
         L2 penalty on weights and embeddings (lazily, on the rows a batch uses).
     batch_size : int, default=32
-    max_iter : int, default=20
+    max_iter : int, default=30
         Epochs.
     tol : float, default=1e-4
     n_iter_no_change : int, default=3
@@ -272,7 +272,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
     monitor : {"loss", "accuracy"}, default="loss"
         Validation quantity that early stopping watches.
-    n_models : int, default=1
+    n_models : int, default=3
         Train this many networks (seeds ``random_state + 1009 k``) and average their logits. With early
         stopping each holds out a different fold of the training data, so together they learn from all of it.
     class_weight : dict, "balanced" or None
@@ -313,10 +313,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
-                 nb_direct=False, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
-                 min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
-                 lr_decay=0.0, alpha=0.0, batch_size=32, max_iter=20, tol=1e-4, n_iter_no_change=3,
-                 early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=1, class_weight=None, threshold=0.5, w2v_epochs=10,
+                 nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
+                 min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.003,
+                 lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4, n_iter_no_change=3,
+                 early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3, class_weight=None, threshold=0.5, w2v_epochs=10,
                  random_state=None, verbose=False):
         self.doc_vector = doc_vector
         self.embedding_dim = embedding_dim

@@ -11,7 +11,8 @@ from ffnlp.nn import Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from ffnlp.nn.gradcheck import THRESHOLD, check_model
 from ffnlp.nn.serialize import save_npz
 from ffnlp.tasks.compare import compare, count_params, format_rows
-from ffnlp.tasks.textcat import Documents, FFNTextClassifier, bigram_pairs, hashed_bigrams, load_textcat_model
+from ffnlp.tasks.textcat import (Documents, FFNTextClassifier, bigram_pairs, hashed_bigrams, load_textcat_model,
+                                 nb_log_count_ratios)
 from ffnlp.text.labeled import LabeledData, TextCatDataset
 
 FILLER = "the a film movie story plot actor scene it was and of to this that".split()
@@ -32,7 +33,13 @@ def make_texts(n, classes=("pos", "neg"), seed=0):
     return texts, labels
 
 
-FAST = dict(max_iter=15, random_state=0, embedding_dim=16, learning_rate_init=0.02)
+FAST = dict(max_iter=15, random_state=0, embedding_dim=16, learning_rate_init=0.02, n_models=1)
+
+
+def _embedding(clf):
+    """The first (word) embedding table of a fitted classifier's model."""
+    from ffnlp.nn import Embedding
+    return next(layer for layer in clf.model_.walk() if isinstance(layer, Embedding))
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +217,7 @@ def test_multilabel_sigmoid_with_threshold():
     {"bigrams": False, "solver": "sgd", "learning_rate_init": 0.5},
     {"n_buckets": 1000},
     {"n_models": 3, "max_iter": 10},
+    {"nb_direct": False},
 ])
 def test_model_variants_learn(binary_data, kw):
     (X, y), (Xt, yt) = binary_data
@@ -217,15 +225,18 @@ def test_model_variants_learn(binary_data, kw):
     assert clf.score(Xt, yt) > 0.85, kw
 
 
-def test_whole_model_gradient_check(binary_data):
-    """Word embeddings + bigrams -> mean -> two hidden layers -> softmax, float64, every parameter."""
+@pytest.mark.parametrize("kw", [{"nb_direct": False, "n_models": 1}, {"nb_direct": True, "n_models": 2}])
+def test_whole_model_gradient_check(kw):
+    """Word embeddings + bigrams -> mean -> two hidden layers -> softmax (+ NB direct connections, averaged
+    members), float64, every trained parameter (ScaledBag's R is a constant and is left out)."""
     X, y = make_texts(30, classes=("pos", "neg", "mid"))
     clf = FFNTextClassifier(embedding_dim=4, hidden_layer_sizes=(5, 4), activation="tanh", max_iter=1,
-                            early_stopping=False, random_state=0).fit(X, y)
+                            early_stopping=False, random_state=0, **kw).fit(X, y)
     model = clf.model_.astype(np.float64)
     batch = clf.transform_documents(X[:6]).all()
     targets = clf._encode_targets(y[:6])
     results = check_model(model, SoftmaxCrossEntropy(), batch, targets, max_elements=150)
+    results = {k: v for k, v in results.items() if not k.endswith(".R")}
     assert results and max(results.values()) < THRESHOLD, results
 
 
@@ -233,9 +244,9 @@ def test_word2vec_initialization_frozen(binary_data):
     (X, y), _ = binary_data
     clf = FFNTextClassifier(**{**FAST, "max_iter": 3}, embeddings="word2vec", freeze_embeddings=True,
                             w2v_epochs=2).fit(X, y)
-    E = clf.model_[0].params["E"]
+    E = _embedding(clf).params["E"]
     V = len(clf.vocab_)
-    assert clf.model_[0].n_frozen == V
+    assert _embedding(clf).n_frozen == V
     # frozen word rows are the word2vec vectors (rows of words not in the vocabulary, i.e. specials, random)
     from gensim.models import Word2Vec
     toks = clf._tokens(X)  # Word2Vec sees the same training texts
@@ -258,7 +269,7 @@ def test_word2vec_format_file(tmp_path, binary_data):
     kv.save_word2vec_format(str(path))
     clf = FFNTextClassifier(**{**FAST, "embedding_dim": 99}, embeddings=str(path), freeze_embeddings=True).fit(X, y)
     assert clf.embedding_dim_ == 6
-    E = clf.model_[0].params["E"]
+    E = _embedding(clf).params["E"]
     for w, v in zip(words, vecs):
         np.testing.assert_allclose(E[clf.vocab_.stoi[w]], v, rtol=1e-6)
     assert clf.score(Xt, yt) > 0.8
@@ -336,7 +347,7 @@ def test_count_params_of_baselines():
 
 def test_ensemble_members_hold_out_different_folds(binary_data):
     (X, y), (Xt, yt) = binary_data
-    clf = FFNTextClassifier(**{**FAST, "max_iter": 6}, n_models=3).fit(X, y)
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 6, "n_models": 3}).fit(X, y)
     assert len(clf.members_) == 3 and len(clf.histories_) == 3
     splits = clf._held_out(y, len(X))
     held = [set(va.tolist()) for _, va in splits]
@@ -345,3 +356,35 @@ def test_ensemble_members_hold_out_different_folds(binary_data):
     np.testing.assert_allclose(Z, np.mean([m.predict(clf.transform_documents(Xt).all())[:, 0]
                                            for m in clf.members_], axis=0), rtol=1e-5)
     assert clf.n_params() == sum(m.n_params() for m in clf.members_)
+
+
+def test_nb_direct_connections_start_at_naive_bayes(binary_data):
+    """With nb_direct the model is net + ScaledBag; the bag's scales are the NB log-count ratios."""
+    from ffnlp.nn.pooling import Ensemble, ScaledBag
+    from ffnlp.tasks.textcat import nb_log_count_ratios
+
+    (X, y), _ = binary_data
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 1}, early_stopping=False).fit(X, y)
+    assert isinstance(clf.model_, Ensemble) and clf.model_.reduce == "sum"
+    bag = clf.model_[1]
+    assert isinstance(bag, ScaledBag)
+    docs = clf.transform_documents(X)
+    R = nb_log_count_ratios(docs, clf._encode_targets(y).reshape(-1, 1), bag.vocab_size)
+    np.testing.assert_allclose(bag.params["R"], R)
+    great, dull = clf.vocab_.stoi["great"], clf.vocab_.stoi["dull"]
+    assert R[great, 0] > 0 > R[dull, 0]  # classes_ = [neg, pos]: positive ratios indicate pos
+
+
+def test_nb_log_count_ratios_by_hand():
+    # docs: [1, 2, 2] (class 1), [2, 3] (class 0); binarized counts: class 1 {1, 2}, class 0 {2, 3}
+    docs = Documents(np.array([1, 2, 2, 2, 3]), np.array([3, 2]))
+    R = nb_log_count_ratios(docs, np.array([[1.0], [0.0]]), 4, smoothing=1.0)
+    # p = 1 + [0, 1, 1, 0] = [1, 2, 2, 1] (sum 6); q = 1 + [0, 0, 1, 1] = [1, 1, 2, 2] (sum 6)
+    np.testing.assert_allclose(R[:, 0], np.log([1, 2, 1, 0.5]), rtol=1e-6)
+
+
+def test_defaults_train_an_ensemble_with_direct_connections(binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(random_state=0, embedding_dim=16).fit(X, y)
+    assert len(clf.members_) == 3 and clf.nb_direct
+    assert clf.score(Xt, yt) > 0.9

@@ -1,0 +1,116 @@
+"""Experiment: ffnlp's text classifiers vs the scikit-learn baselines on one benchmark, identical splits.
+
+Runs :func:`ffnlp.tasks.compare.compare` with the package defaults (one set of hyper-parameters for every
+dataset, chosen on validation data with ``experiments/textcat_tune.py``) and writes
+``experiments/results/textcat_<dataset>.json`` with the rows, the protocol, the targets of issue 4, the
+machine, the command and the date. Usage::
+
+    python experiments/textcat_compare.py --dataset mr            # 10-fold CV
+    python experiments/textcat_compare.py --dataset sst2 --sst2-phrases
+
+Expected bands (issue 4; published reference points in brackets): MR >= 80.5 [NBSVM 79.4, DAN 80.3 with
+GloVe, CNN-rand 76.1], TREC >= 92.0 [CNN-rand 91.2], SST-2 >= 84.0 [CNN-rand 82.7, phrase-trained],
+SST-1 >= 45.0 [CNN-rand 45.0, phrase-trained], 20 Newsgroups >= 85.0, SMS Spam >= 98.5. Whether a run meets
+its target is recorded in the JSON as measured, never assumed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ffnlp.config import TextCatConfig
+from ffnlp.corpora import find_data
+from ffnlp.tasks.compare import compare, format_rows
+from ffnlp.text.labeled import TextCatDataset, load_textcat_dataset, read_tsv
+
+TARGETS = {"mr": 0.805, "trec": 0.92, "sst2": 0.84, "sst1": 0.45, "20ng": 0.85, "sms": 0.985}
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict:
+    import sklearn
+
+    return {"node": platform.node(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "sklearn": sklearn.__version__}
+
+
+def git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).resolve().parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def sst2_with_phrases() -> TextCatDataset:
+    """SST-2 with SentEval's phrase-level training set (67,349 phrases of the training sentences, the
+    training data of Kim 2014 and GLUE) and the usual sentence-level dev and test splits."""
+    ds = load_textcat_dataset("sst2")
+    path = find_data("sentclf/SST-2/senteval/sentiment-train")
+    if path is None:
+        raise SystemExit("sentclf/SST-2/senteval/sentiment-train not found under the data roots")
+    phrases = read_tsv(path, delimiter="\t", label_column=-1)
+    return TextCatDataset("sst2_phrases", phrases, test=ds.test, valid=ds.valid,
+                          description="SST-2, phrase-level train (SentEval), sentence-level dev/test")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", required=True, help="mr, trec, sst1, sst2, 20ng, sms, mini_newsgroup, polarity")
+    p.add_argument("--sst2-phrases", action="store_true", help="SST-2 trained on the phrase-level training set")
+    p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    p.add_argument("--folds", type=int, default=None, help="only the first N CV folds (default: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="results file (default: experiments/results/textcat_<name>.json)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    warnings.filterwarnings("ignore", category=Warning, module="sklearn")
+    warnings.filterwarnings("ignore", message=".*epochs reached.*")
+    started = datetime.now(timezone.utc)
+    ds = sst2_with_phrases() if args.sst2_phrases else load_textcat_dataset(args.dataset)
+    models = args.models.split(",") if args.models else None
+
+    def progress(row):
+        print(f"{ds.name} {row.model}: {100 * row.accuracy:.2f} +- {100 * row.accuracy_std:.2f} "
+              f"({row.train_seconds:.1f} s/fit)", file=sys.stderr, flush=True)
+
+    result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress)
+    print(format_rows(result.rows))
+    key = args.dataset
+    best_ffnlp = result.best("ffnlp")
+    best_base = result.best(exclude="ffnlp")
+    record = {
+        "experiment": "textcat_compare",
+        "dataset": result.dataset,
+        "command": " ".join(["python", *sys.argv]),
+        "date": started.isoformat(timespec="seconds"),
+        "seconds": (datetime.now(timezone.utc) - started).total_seconds(),
+        "machine": machine(),
+        "git_commit": git_commit(),
+        "defaults": TextCatConfig().to_dict(),
+        "target_accuracy": TARGETS.get(key),
+        "best_ffnlp": best_ffnlp.model if best_ffnlp else None,
+        "best_baseline": best_base.model if best_base else None,
+        "meets_target": (best_ffnlp.accuracy >= TARGETS[key]) if best_ffnlp and key in TARGETS else None,
+        "ffnlp_ahead_of_baselines": (best_ffnlp.accuracy > best_base.accuracy) if best_ffnlp and best_base else None,
+        **result.to_dict(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
