@@ -46,9 +46,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
-from ffnlp.nn import (SGD, Adam, Dropout, Embedding, MeanPool, Ragged, SigmoidBinaryCrossEntropy,
+from ffnlp.nn import (SGD, Adam, Dropout, Embedding, Ragged, SigmoidBinaryCrossEntropy,
                       SoftmaxCrossEntropy, build_mlp, chain, fit, load_model, save_model)
-from ffnlp.nn.pooling import ConvPool, Ensemble, PartlyFrozenEmbedding, ScaledBag, WordDropout
+from ffnlp.nn.pooling import ConvPool, EmbeddingBag, Ensemble, PartlyFrozenEmbedding, ScaledBag, WordDropout
 from ffnlp.text import Vocab, tokenize
 
 logger = logging.getLogger(__name__)
@@ -461,11 +461,13 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
         n_words = len(self.vocab_)
         n_rows = n_words + self._n_bigram_rows()
-        init = None
-        if pre is not None and self.freeze_embeddings:
-            emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_words, rng=rng, init=init)
+        n_frozen = n_words if pre is not None and self.freeze_embeddings else 0
+        if self.doc_vector == "mean":
+            emb = EmbeddingBag(n_rows, dim, n_frozen=n_frozen, rng=rng)   # lookup + mean, fused
+        elif n_frozen:
+            emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_frozen, rng=rng)
         else:
-            emb = Embedding(n_rows, dim, rng=rng, init=init)
+            emb = Embedding(n_rows, dim, rng=rng)
         if pre is not None:
             vectors, ids = pre
             E = emb.params["E"]
@@ -476,7 +478,6 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             layers.append(WordDropout(float(self.word_dropout), seed=seed + 7))
         layers.append(emb)
         if self.doc_vector == "mean":
-            layers.append(MeanPool())
             n_doc = dim
         elif self.doc_vector == "conv":
             layers.append(ConvPool(dim, int(self.conv_units), int(self.window), activation=self.activation,

@@ -5,7 +5,7 @@ import pytest
 from ffnlp.nn import Adam, Dense, Embedding, MeanPool, Ragged, chain, load_model, save_model
 from ffnlp.nn.gradcheck import THRESHOLD, check_layer, check_model
 from ffnlp.nn.losses import SoftmaxCrossEntropy
-from ffnlp.nn.pooling import ConvPool, Ensemble, MaxPool, PartlyFrozenEmbedding, ScaledBag, WordDropout
+from ffnlp.nn.pooling import ConvPool, EmbeddingBag, Ensemble, MaxPool, PartlyFrozenEmbedding, ScaledBag, WordDropout
 
 
 def _assert_passes(results):
@@ -224,3 +224,30 @@ def test_sum_ensemble_adds_branches(rng):
     added = Ensemble(a, b, reduce="sum")
     np.testing.assert_allclose(added.predict(X), a.predict(X) + b.predict(X))
     _assert_passes(check_layer(added, X))
+
+
+def test_embedding_bag_equals_embedding_then_meanpool(rng):
+    bag = EmbeddingBag(12, 4, rng=rng, dtype=np.float64)
+    plain = Embedding(12, 4, dtype=np.float64)
+    plain.params["E"][...] = bag.params["E"]
+    ids = Ragged(np.array([3, 3, 7, 0, 11, 5, 3, 2]), np.array([3, 0, 1, 4]))
+    Y, bp = bag(ids, is_train=True)
+    Y2, bp2 = chain(plain, MeanPool())(ids, is_train=True)
+    np.testing.assert_allclose(Y, Y2, rtol=1e-12)
+    G = rng.standard_normal(Y.shape)
+    bp(G)
+    bp2(G)
+    np.testing.assert_allclose(bag.grads["E"], plain.grads["E"], rtol=1e-12)
+    assert bag.sparse["E"].tolist() == [0, 2, 3, 5, 7, 11]
+    bag.zero_grads()
+    _assert_passes(check_layer(bag, ids))
+
+
+def test_embedding_bag_frozen_rows(rng):
+    bag = EmbeddingBag(6, 2, n_frozen=3, rng=rng, dtype=np.float64)
+    ids = Ragged(np.array([0, 4, 2, 4, 5]), np.array([2, 3]))
+    Y, bp = bag(ids, is_train=True)
+    bp(np.ones_like(Y))
+    assert np.all(bag.grads["E"][:3] == 0) and set(bag.sparse["E"].tolist()) == {4, 5}
+    with pytest.raises(ValueError, match="ids must lie"):
+        bag(Ragged(np.array([6]), np.array([1])), is_train=False)
