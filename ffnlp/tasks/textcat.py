@@ -306,7 +306,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> from ffnlp.text.labeled import load_textcat_dataset
     >>> ds = load_textcat_dataset("mini_newsgroup")
-    >>> clf = FFNTextClassifier(random_state=0).fit(ds.train.texts[:150], ds.train.labels[:150])
+    >>> clf = FFNTextClassifier(n_models=1, max_length=200, random_state=0)
+    >>> clf = clf.fit(ds.train.texts[:150], ds.train.labels[:150])
     >>> float(clf.score(ds.train.texts[150:], ds.train.labels[150:])) > 0.8
     True
     """

@@ -388,3 +388,22 @@ def test_defaults_train_an_ensemble_with_direct_connections(binary_data):
     clf = FFNTextClassifier(random_state=0, embedding_dim=16).fit(X, y)
     assert len(clf.members_) == 3 and clf.nb_direct
     assert clf.score(Xt, yt) > 0.9
+
+
+def test_grid_search_cv(binary_data):
+    from sklearn.model_selection import GridSearchCV
+
+    (X, y), _ = binary_data
+    search = GridSearchCV(FFNTextClassifier(**{**FAST, "max_iter": 4}), {"embedding_dim": [8, 16]}, cv=2)
+    search.fit(X[:120], y[:120])
+    assert search.best_params_["embedding_dim"] in (8, 16) and search.best_score_ > 0.6
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import ffnlp.tasks.textcat as mod
+
+    pytest.importorskip("gensim")
+    failures, _ = doctest.testmod(mod, verbose=False, optionflags=doctest.ELLIPSIS)
+    assert failures == 0
