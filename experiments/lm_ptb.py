@@ -44,6 +44,7 @@ def main(argv=None) -> dict:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--lr-decay", type=float, default=3e-5)
     p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--halve-lr", action="store_true", help="halve the learning rate on a plateau (Mikolov)")
     p.add_argument("--adam-eps", type=float, default=1e-5)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--dropout", type=float, default=0.4)
@@ -63,7 +64,7 @@ def main(argv=None) -> dict:
     config = LMConfig.preset("ptb").replace(
         context_size=args.context, embedding_dim=args.embedding_dim, hidden=tuple(args.hidden),
         direct=not args.no_direct, output=args.output_kind, optimizer=args.optimizer, learning_rate=args.lr,
-        lr_decay=args.lr_decay, momentum=args.momentum, adam_eps=args.adam_eps, weight_decay=args.weight_decay,
+        lr_decay=args.lr_decay, momentum=args.momentum, adam_eps=args.adam_eps, halve_lr_on_plateau=args.halve_lr, weight_decay=args.weight_decay,
         dropout=args.dropout, batch_size=args.batch_size, epochs=args.epochs, n_iter_no_change=args.patience,
         max_seconds=args.max_minutes * 60 if args.max_minutes else None, cross_sentence=True, seed=args.seed,
         log_every=args.log_every)

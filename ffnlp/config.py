@@ -206,6 +206,7 @@ class LMConfig(_ConfigMixin):
     lr_decay: float = 0.0
     momentum: float = 0.0
     adam_eps: float = 1e-8  # larger values damp Adam's steps on outputs that are (almost) never seen
+    halve_lr_on_plateau: bool = False  # after an epoch without improvement: best epoch back, lr halved
     weight_decay: float = 0.0
     batch_size: int = 256
     epochs: int = 10

@@ -563,12 +563,11 @@ class TrainResult:
         return out
 
 
-def make_optimizer(config: LMConfig):
+def make_optimizer(config: LMConfig, *, lr_scale: float = 1.0):
+    lr = config.learning_rate * lr_scale
     if config.optimizer == "adam":
-        return Adam(config.learning_rate, eps=config.adam_eps, weight_decay=config.weight_decay,
-                    lr_decay=config.lr_decay)
-    return SGD(config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay,
-               lr_decay=config.lr_decay)
+        return Adam(lr, eps=config.adam_eps, weight_decay=config.weight_decay, lr_decay=config.lr_decay)
+    return SGD(lr, momentum=config.momentum, weight_decay=config.weight_decay, lr_decay=config.lr_decay)
 
 
 def _save_checkpoint(path, lm, opt, state: dict, best_params=None):
@@ -657,6 +656,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
             kv = load_word_vectors(config.embeddings)
         n = lm.set_embeddings(kv)
         log("embeddings: %d of %d rows from %s", n, len(vocab), config.embeddings)
+    halvings = 0
     opt = make_optimizer(config)
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 1]))
     history: list[dict] = []
@@ -671,8 +671,10 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         if Vocab.from_dict(meta["vocab"]).fingerprint() != vocab.fingerprint():
             raise ModelFileError(f"{checkpoint}: checkpoint has another vocabulary")
         lm.net.set_params_from({p: layer.params[k] for p, layer, k in net.named_params()})
-        opt.load_state_dict(lm.net, {k[len("opt."):]: v for k, v in extra.items() if k.startswith("opt.")})
         st = meta["training"]
+        halvings = st.get("halvings", 0)
+        opt = make_optimizer(config, lr_scale=0.5 ** halvings)
+        opt.load_state_dict(lm.net, {k[len("opt."):]: v for k, v in extra.items() if k.startswith("opt.")})
         rng.bit_generator.state = st["rng"]
         history, start_epoch = st["history"], st["epoch"]
         best, best_epoch, no_change = st["best"], st["best_epoch"], st["no_change"]
@@ -733,6 +735,11 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
                                                                    "train_tokens": n_train}})
         else:
             no_change += 1
+            if config.halve_lr_on_plateau:  # Mikolov's schedule: back to the best epoch, half the step
+                net.set_params_from(best_params)
+                halvings += 1
+                opt = make_optimizer(config, lr_scale=0.5 ** halvings)
+                log("no improvement: back to epoch %d, learning rate halved to %g", best_epoch, opt.lr)
         rec = {"epoch": epoch, "train_loss": train_loss, "train_perplexity": math.exp(min(train_loss, 700)),
                "valid_perplexity": v, "seconds": secs, "valid_seconds": time.perf_counter() - t1,
                "tokens_per_second": seen / secs if secs > 0 else float("inf"), "lr": lr, "tokens": seen,
@@ -743,7 +750,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         if checkpoint is not None:
             _save_checkpoint(checkpoint, lm, opt, {"epoch": epoch, "rng": rng.bit_generator.state,
                                                    "history": history, "best": best, "best_epoch": best_epoch,
-                                                   "no_change": no_change},
+                                                   "no_change": no_change, "halvings": halvings},
                              best_params=None if best_epoch == epoch else best_params)
         if config.n_iter_no_change is not None and no_change >= config.n_iter_no_change:
             stopped_early = True

@@ -178,6 +178,18 @@ def test_resume_restores_the_best_epoch_not_the_last(splits, tmp_path):
     assert resumed.model.perplexity(valid).perplexity == pytest.approx(straight.valid_perplexity, rel=1e-5)
 
 
+def test_halving_the_learning_rate_on_plateaus(splits):
+    cfg = TINY.replace(epochs=10, learning_rate=0.05, hidden=(64,), n_iter_no_change=3, halve_lr_on_plateau=True)
+    r = train_lm(cfg, splits, verbose=False)
+    lrs = [h["lr"] for h in r.history]
+    vals = [h["valid_perplexity"] for h in r.history]
+    plateaus = [i for i in range(1, len(vals) - 1) if vals[i] >= min(vals[:i])]  # epochs without improvement
+    assert plateaus, "the toy run should hit a plateau"
+    i = plateaus[0]
+    assert lrs[i + 1] == pytest.approx(lrs[i] / 2, rel=0.01)   # halved (lr_decay is 0 here)
+    assert min(lrs) < 0.05 and r.valid_perplexity == min(h["valid_perplexity"] for h in r.history)
+
+
 def test_resume_refuses_other_settings(splits, tmp_path):
     ck = tmp_path / "ck.npz"
     train_lm(TINY.replace(epochs=1), splits, checkpoint=ck, verbose=False)
