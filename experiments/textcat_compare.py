@@ -39,10 +39,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def machine() -> dict:
     import sklearn
+    from threadpoolctl import threadpool_info
 
     return {"node": platform.node(), "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "sklearn": sklearn.__version__}
+            "sklearn": sklearn.__version__,
+            "blas_threads": [p.get("num_threads") for p in threadpool_info() if p.get("user_api") == "blas"],
+            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None}
 
 
 def git_commit() -> str | None:
@@ -73,7 +76,17 @@ def main(argv=None):
     p.add_argument("--folds", type=int, default=None, help="only the first N CV folds (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="results file (default: experiments/results/textcat_<name>.json)")
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="BLAS threads for every model (1: on a shared 2-core machine, 2 threads contend and "
+                        "small matrix products run ~10x slower)")
     args = p.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.blas_threads):
+        run(args)
+
+
+def run(args):
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     warnings.filterwarnings("ignore", category=Warning, module="sklearn")
     warnings.filterwarnings("ignore", message=".*epochs reached.*")
