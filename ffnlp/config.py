@@ -222,13 +222,16 @@ class LMConfig(_ConfigMixin):
 
     @classmethod
     def preset(cls, corpus: str) -> "LMConfig":
-        """Defaults per corpus: ``lee`` (the shipped default, trains in well under a minute), ``brown``
-        (Bengio's MLP1 shape, n = 5, |V| from words seen >= 4 times), ``ptb`` (10k vocabulary);
-        anything else gets the ``lee`` settings."""
+        """Defaults per corpus: ``lee`` (the shipped default, trains in well under a minute, Adam), ``brown``
+        (n = 5, m = 60, h = 100, |V| from words seen >= 4 times) and ``ptb`` (10k vocabulary) with SGD,
+        momentum 0.9, Bengio's decay, dropout 0.3 and halving on plateaus; anything else gets ``lee``'s."""
+        sgd = dict(optimizer="sgd", learning_rate=0.1, momentum=0.9, lr_decay=1e-5, dropout=0.3,
+                   halve_lr_on_plateau=True, epochs=40, n_iter_no_change=4)  # the recipe of experiments/lm_brown.py
         if corpus == "brown":
-            return cls(context_size=4, embedding_dim=60, hidden=(100,), min_count=4, epochs=30, n_iter_no_change=2)
+            return cls(context_size=4, embedding_dim=60, hidden=(100,), min_count=4, **sgd)
         if corpus == "ptb":
-            return cls(context_size=4, embedding_dim=100, hidden=(200,), min_count=1, lowercase=True, epochs=30)
+            return cls(context_size=4, embedding_dim=100, hidden=(200,), min_count=1, lowercase=True,
+                       cross_sentence=True, **sgd)
         return cls(context_size=3, embedding_dim=32, hidden=(64,), min_count=2, lowercase=True, epochs=8,
                    batch_size=128, learning_rate=0.003, n_iter_no_change=2, log_every=0)
 
