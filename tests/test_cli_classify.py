@@ -12,7 +12,7 @@ from ffnlp.nn.serialize import save_npz
 POS = "great wonderful superb moving funny".split()
 NEG = "dull boring awful tedious bad".split()
 FILLER = "the a film movie story plot it was and of this".split()
-TRAIN_ARGS = ["--dim", "16", "--epochs", "12", "--lr", "0.02"]
+TRAIN_ARGS = ["--dim", "16", "--epochs", "12", "--lr", "0.02", "--n-models", "1"]
 
 
 def _docs(n, seed=0):
@@ -83,7 +83,8 @@ def test_train_from_folder(tmp_path, capsys):
         (tmp_path / "data" / lab).mkdir(parents=True, exist_ok=True)
         (tmp_path / "data" / lab / f"{i}.txt").write_text(text)
     rc, _, err = run(["classify", "train", "--input", str(tmp_path / "data"), "--output", str(tmp_path / "m.npz"),
-                      *TRAIN_ARGS, "--doc-vector", "conv", "--conv-units", "8"], capsys)
+                      *TRAIN_ARGS, "--doc-vector", "conv", "--conv-units", "8", "--no-nb-direct",
+                      "--max-length", "5"], capsys)
     assert rc == 0, err
 
 

@@ -83,6 +83,10 @@ def add_parser(sub):
                    help="random, word2vec (trained on the input texts), or a word2vec-format vectors file")
     t.add_argument("--freeze-embeddings", action="store_true", help="keep pretrained word vectors fixed")
     t.add_argument("--no-bigrams", action="store_true", help="average words only (no bigram features)")
+    t.add_argument("--no-nb-direct", action="store_true",
+                   help="no naive-Bayes-scaled direct connections from words/bigrams to the outputs")
+    t.add_argument("--n-models", type=_positive_int, default=d.n_models, help="networks averaged (ensemble)")
+    t.add_argument("--max-length", type=_positive_int, default=d.max_length, help="keep the first N tokens")
     t.add_argument("--window", type=_positive_int, default=d.window, help="conv window (words)")
     t.add_argument("--conv-units", type=_positive_int, default=d.conv_units, help="units of the window layer")
     t.add_argument("--hidden", type=_sizes, default=d.hidden_layer_sizes,
@@ -193,6 +197,7 @@ def build_config(args):
         return TextCatConfig(
             doc_vector=args.doc_vector, embedding_dim=args.dim, embeddings=args.embeddings,
             freeze_embeddings=args.freeze_embeddings, bigrams=not args.no_bigrams, window=args.window,
+            nb_direct=not args.no_nb_direct, n_models=args.n_models, max_length=args.max_length,
             conv_units=args.conv_units, hidden_layer_sizes=tuple(args.hidden), activation=args.activation,
             word_dropout=args.word_dropout, dropout=args.dropout, learning_rate_init=args.lr, solver=args.solver,
             max_iter=args.epochs, batch_size=args.batch_size, alpha=args.alpha, min_count=args.min_count,
