@@ -119,6 +119,7 @@ class TextCatConfig(_ConfigMixin):
     word_dropout: float = 0.0
     dropout: float = 0.0
     lowercase: bool = True
+    boundaries: bool = False
     min_count: int = 1
     max_vocab: int | None = None
     max_length: int | None = None

@@ -121,6 +121,21 @@ def bigram_pairs(ids, lengths):
     return ids[:-1][same_doc], ids[1:][same_doc], np.repeat(np.arange(lengths.shape[0]), n_bi)
 
 
+def add_boundaries(ids, lengths, bos: int, eos: int):
+    """Put ``bos`` before and ``eos`` after every document: ids (n_words,), lengths (n,) ->
+    ids (n_words + 2 n,), lengths + 2 (so the first and last words also form bigrams, with the boundary)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    new_len = lengths + 2
+    starts = np.concatenate([[0], np.cumsum(new_len)[:-1]]).astype(np.int64)    # (n,)
+    out = np.empty(int(new_len.sum()), dtype=np.int64)
+    inner = np.ones(out.shape[0], dtype=bool)
+    inner[starts] = False
+    inner[starts + new_len - 1] = False
+    out[starts], out[starts + new_len - 1] = bos, eos
+    out[inner] = ids
+    return out, new_len
+
+
 def append_ids(ids, lengths, extra, extra_doc) -> Documents:
     """Documents holding their own ``ids`` followed by the ``extra`` ids that ``extra_doc`` assigns them.
 
@@ -249,6 +264,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     dropout : float, default=0.0
         Dropout on the document vector and after every hidden layer.
     lowercase : bool, default=True
+    boundaries : bool, default=False
+        Mark the start and end of every document with ``<s>`` and ``</s>``, so the first and last words
+        also form (boundary) bigrams: "<s> how" is a different feature from "how" inside a question.
     min_count : int, default=1
         Words seen fewer times in training are ``<unk>``.
     max_vocab : int or None
@@ -315,7 +333,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
                  nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
-                 min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.003,
+                 boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.003,
                  lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4, n_iter_no_change=3,
                  early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3, class_weight=None, threshold=0.5, w2v_epochs=10,
                  random_state=None, verbose=False):
@@ -335,6 +353,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.word_dropout = word_dropout
         self.dropout = dropout
         self.lowercase = lowercase
+        self.boundaries = boundaries
         self.min_count = min_count
         self.max_vocab = max_vocab
         self.max_length = max_length
@@ -396,6 +415,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     def _encode_tokens(self, toks, *, fit_bigrams=False) -> Documents:
         lengths = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
         ids = self.vocab_.encode([w for t in toks for w in t]).astype(np.int64)   # (n_words,)
+        if self.boundaries:
+            ids, lengths = add_boundaries(ids, lengths, self.vocab_.bos_id, self.vocab_.eos_id)
         if not self._uses_bigrams():
             return Documents(ids, lengths)
         V = len(self.vocab_)

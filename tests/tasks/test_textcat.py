@@ -407,3 +407,15 @@ def test_docstring_example_runs():
     pytest.importorskip("gensim")
     failures, _ = doctest.testmod(mod, verbose=False, optionflags=doctest.ELLIPSIS)
     assert failures == 0
+
+
+def test_boundaries_mark_document_start_and_end(binary_data):
+    from ffnlp.tasks.textcat import add_boundaries
+
+    ids, lengths = add_boundaries(np.array([5, 6, 7, 8]), np.array([3, 0, 1]), 2, 3)
+    assert ids.tolist() == [2, 5, 6, 7, 3, 2, 3, 2, 8, 3] and lengths.tolist() == [5, 2, 3]
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**FAST, boundaries=True, bigrams=False).fit(X, y)
+    docs = clf.transform_documents(["great film"])
+    assert docs.ids.tolist() == [2, clf.vocab_.stoi["great"], clf.vocab_.stoi["film"], 3]
+    assert clf.score(Xt, yt) > 0.85
