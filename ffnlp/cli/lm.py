@@ -30,40 +30,40 @@ def add_parser(sub):
     verbs.required = True
 
     t = verbs.add_parser("train", help="train a window LM (or a KN n-gram model) and report perplexities",
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                         description="Defaults depend on the corpus (LMConfig.preset): lee n=4 m=32 h=64 "
-                                     "(under a minute); brown n=5 m=60 h=100 min_count 4; ptb n=5 m=100 h=200. "
-                                     "Flags left out keep the preset.")
+                         description="Defaults depend on the corpus (LMConfig.preset): lee n=4 m=32 h=64, Adam "
+                                     "(under a minute); brown n=5 m=60 h=100 min_count 4 and ptb n=5 m=100 h=200, "
+                                     "SGD with momentum, dropout and halving on plateaus. Flags left out keep the "
+                                     "preset.")
     t.add_argument("--corpus", default=DEFAULT_CORPUS,
-                   help="registered LM corpus (brown, ptb, lee) or a text file/folder")
-    t.add_argument("--encoding", default="utf-8", help="encoding of a text file/folder corpus")
-    t.add_argument("--model", choices=["nn", "kn"], default="nn", help="window neural LM or Kneser-Ney n-grams")
-    t.add_argument("--order", type=int, default=5, help="n-gram order of --model kn")
+                   help="registered LM corpus (brown, ptb, lee) or a text file/folder (default: lee)")
+    t.add_argument("--encoding", default="utf-8", help="encoding of a text file/folder corpus (default: utf-8)")
+    t.add_argument("--model", choices=["nn", "kn"], default="nn", help="window neural LM or Kneser-Ney n-grams (default: nn)")
+    t.add_argument("--order", type=int, default=5, help="n-gram order of --model kn (default: 5)")
     t.add_argument("--context", type=int, default=None, help="context size n-1 (default: preset)")
     t.add_argument("--embedding-dim", type=int, default=None, help="embedding size m (default: preset)")
-    t.add_argument("--hidden", type=_sizes, default=None, help="tanh hidden sizes, e.g. 100 or 200,100; '' = none")
+    t.add_argument("--hidden", type=_sizes, default=None, help="tanh hidden sizes, e.g. 100 or 200,100; '' = none (default: preset)")
     t.add_argument("--direct", action=argparse.BooleanOptionalAction, default=None,
                    help="direct connections from the embeddings to the output (default: on)")
     t.add_argument("--output-layer", choices=["factored", "full"], default=None,
                    help="exact class-factored softmax or the full softmax (default: factored)")
     t.add_argument("--classes", type=int, default=None, help="word classes of the factored output (default: sqrt|V|)")
     t.add_argument("--min-count", type=int, default=None, help="vocabulary: keep words seen this often (default: preset)")
-    t.add_argument("--max-vocab", type=int, default=None, help="vocabulary: at most this many entries")
+    t.add_argument("--max-vocab", type=int, default=None, help="vocabulary: at most this many entries (default: no limit)")
     t.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="default: adam")
     t.add_argument("--learning-rate", type=float, default=None, help="default: preset")
-    t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t), Bengio's schedule")
-    t.add_argument("--momentum", type=float, default=None, help="sgd momentum")
+    t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t), Bengio's schedule (default: preset)")
+    t.add_argument("--momentum", type=float, default=None, help="sgd momentum (default: preset)")
     t.add_argument("--halve-lr", action="store_true", default=None,
                    help="after an epoch without improvement, go back to the best epoch and halve the learning rate")
-    t.add_argument("--weight-decay", type=float, default=None, help="L2 on weights and embeddings, not biases")
-    t.add_argument("--dropout", type=float, default=None, help="dropout on the output layer's input")
-    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--weight-decay", type=float, default=None, help="L2 on weights and embeddings, not biases (default: 0)")
+    t.add_argument("--dropout", type=float, default=None, help="dropout on the output layer's input (default: preset)")
+    t.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: preset)")
     t.add_argument("--epochs", type=int, default=None, help="most epochs (default: preset)")
-    t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement")
-    t.add_argument("--max-seconds", type=float, default=None, help="stop training after this much time")
+    t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement (default: preset)")
+    t.add_argument("--max-seconds", type=float, default=None, help="stop training after this much time (default: no limit)")
     t.add_argument("--embeddings", default=None,
-                   help="random, word2vec (trained on the training split) or a word2vec-format file")
-    t.add_argument("--seed", type=int, default=None)
+                   help="random, word2vec (trained on the training split) or a word2vec-format file (default: random)")
+    t.add_argument("--seed", type=int, default=None, help="seed of the weights and the shuffling (default: 0)")
     t.add_argument("--output", default=None, help="write the (best) model here")
     t.add_argument("--checkpoint", default=None, help="write the training state here every epoch")
     t.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
