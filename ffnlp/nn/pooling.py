@@ -27,7 +27,8 @@ from ffnlp.nn.init import get_initializer, glorot_uniform, he_normal
 from ffnlp.nn.layer import Layer
 from ffnlp.nn.layers import ACTIVATIONS, Embedding, MeanPool, Ragged
 
-__all__ = ["EmbeddingBag", "MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "ScaledBag", "POOLS"]
+__all__ = ["EmbeddingBag", "MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "ScaledBag",
+           "POOLS", "bag_matrix"]
 
 
 def _starts(lengths):

@@ -332,11 +332,11 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
-                 nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0, lowercase=True,
-                 boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.003,
-                 lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4, n_iter_no_change=3,
-                 early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3, class_weight=None, threshold=0.5, w2v_epochs=10,
-                 random_state=None, verbose=False):
+                 nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
+                 lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
+                 learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
+                 n_iter_no_change=3, early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3,
+                 class_weight=None, threshold=0.5, w2v_epochs=10, random_state=None, verbose=False):
         self.doc_vector = doc_vector
         self.embedding_dim = embedding_dim
         self.embeddings = embeddings
@@ -392,7 +392,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         return cls(**config.to_dict())
 
     def _seed(self) -> int:
-        return 0 if self.random_state is None else int(self.random_state)
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):
+            return int(rs.randint(np.iinfo(np.int32).max))
+        return 0 if rs is None else int(rs)
 
     # -- text -> ids -------------------------------------------------------------------------------
     def _tokens(self, docs) -> list[list[str]]:
