@@ -579,7 +579,7 @@ def _save_checkpoint(path, lm, opt, state: dict, best_params=None):
 
 
 def _resumable(old: LMConfig, new: LMConfig) -> list[str]:
-    free = {"epochs", "max_seconds", "log_every", "n_iter_no_change", "tol"}
+    free = {"epochs", "max_seconds", "log_every", "n_iter_no_change", "tol", "halve_lr_on_plateau"}
     a, b = old.to_dict(), new.to_dict()
     return sorted(k for k in a if k not in free and a[k] != b.get(k))
 
@@ -604,7 +604,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         generator, history) is written here (atomically), so a run can be resumed.
     resume : bool
         Continue from ``checkpoint`` if it exists (its config must match but for ``epochs``,
-        ``max_seconds``, ``log_every``, ``n_iter_no_change`` and ``tol``).
+        ``max_seconds``, ``log_every``, ``n_iter_no_change``, ``tol`` and ``halve_lr_on_plateau``).
     verbose : bool
         Log progress (epoch, loss, validation perplexity, tokens/s) at INFO level.
     evaluate_test : bool
