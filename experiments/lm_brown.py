@@ -84,6 +84,7 @@ def main(argv=None) -> dict:
     p.add_argument("--kn-order", type=int, default=5)
     p.add_argument("--output", type=Path, default=None, help="best model file")
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint file (resumes if present)")
+    p.add_argument("--note", default="", help="free text stored in the results (e.g. how a run was resumed)")
     p.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json", help="results JSON (default: %(default)s)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -122,6 +123,8 @@ def main(argv=None) -> dict:
         "parameters": lm.net.n_params(),
         "history": result.history,
         "best_epoch": result.best_epoch,
+        "epoch_seconds_total": round(sum(h["seconds"] + h.get("valid_seconds", 0.0) for h in result.history), 1),
+        "note": args.note,
         "train_seconds": round(result.seconds, 1),
         "valid_perplexity": result.valid_perplexity,
         "test_perplexity": result.test.perplexity,

@@ -56,6 +56,7 @@ def main(argv=None) -> dict:
     p.add_argument("--log-every", type=int, default=1000)
     p.add_argument("--output", type=Path, default=None)
     p.add_argument("--checkpoint", type=Path, default=None)
+    p.add_argument("--note", default="", help="free text stored in the results (e.g. how a run was resumed)")
     p.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -89,6 +90,8 @@ def main(argv=None) -> dict:
         "parameters": lm.net.n_params(),
         "history": result.history,
         "best_epoch": result.best_epoch,
+        "epoch_seconds_total": round(sum(h["seconds"] + h.get("valid_seconds", 0.0) for h in result.history), 1),
+        "note": args.note,
         "train_seconds": round(result.seconds, 1),
         "valid_perplexity": result.valid_perplexity,
         "test_perplexity": result.test.perplexity,
