@@ -149,8 +149,14 @@ class _FusedOutput(Layer):
         np.exp(P, out=P)
         return P
 
+    def _grad_buffer(self, like):
+        buf = getattr(self, "_gwork", None)
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = self._gwork = np.empty_like(like)
+        return buf
+
     def _release(self):
-        self._work = None
+        self._work = self._gwork = None
 
 
 class SoftmaxOutput(_FusedOutput):
@@ -259,7 +265,12 @@ class SoftmaxOutput(_FusedOutput):
         wn = w / n                                          # (n,)
         r = wn / s                                          # (n,)
         gW, gb = self.grads["W"], self.grads["b"]
-        _gemm_acc((X * r[:, None]).T, Z, gW)                # X^T diag(r) E, in place
+        if gW.size >= _NUMPY_GEMM_MIN:                      # into a reused buffer: no 10 MB temporary a step
+            G = self._grad_buffer(gW)
+            np.matmul((X * r[:, None]).T, Z, out=G)         # X^T diag(r) E
+            gW += G
+        else:
+            _gemm_acc((X * r[:, None]).T, Z, gW)
         ops.scatter_add(gW.T, y, X * -wn[:, None])          # - X^T diag(w/n) onehot(y): columns y of gW
         gb += r @ Z                                         # (n_out,)
         gb -= np.bincount(y, weights=wn, minlength=self.n_out).astype(gb.dtype)
