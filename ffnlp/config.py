@@ -118,6 +118,7 @@ class TextCatConfig(_ConfigMixin):
     activation: str = "relu"
     word_dropout: float = 0.0
     dropout: float = 0.0
+    term_weighting: str = "mean"  # mean | tfidf
     lowercase: bool = True
     boundaries: bool = False
     min_count: int = 1
@@ -147,6 +148,8 @@ class TextCatConfig(_ConfigMixin):
 
         if self.doc_vector not in ("mean", "conv"):
             bad(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
+        if self.term_weighting not in ("mean", "tfidf"):
+            bad(f"term_weighting must be 'mean' or 'tfidf', got {self.term_weighting!r}")
         if self.conv_pool not in ("max", "mean"):
             bad(f"conv_pool must be 'max' or 'mean', got {self.conv_pool!r}")
         if self.monitor not in ("loss", "accuracy"):

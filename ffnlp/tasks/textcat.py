@@ -263,6 +263,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         Probability of dropping each token (and bigram) before pooling, in training.
     dropout : float, default=0.0
         Dropout on the document vector and after every hidden layer.
+    term_weighting : {"mean", "tfidf"}, default="mean"
+        How ``doc_vector="mean"`` weights the embeddings: a plain average, or TF-IDF weights
+        (``(1 + log tf) * idf``, idf from the training documents, unit L2 norm per document) as in the
+        TF-IDF baselines' features.
     lowercase : bool, default=True
     boundaries : bool, default=False
         Mark the start and end of every document with ``<s>`` and ``</s>``, so the first and last words
@@ -333,7 +337,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
                  nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
-                 lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
+                 term_weighting="mean", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
                  learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
                  n_iter_no_change=3, early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3,
                  class_weight=None, threshold=0.5, w2v_epochs=10, random_state=None, verbose=False):
@@ -352,6 +356,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.activation = activation
         self.word_dropout = word_dropout
         self.dropout = dropout
+        self.term_weighting = term_weighting
         self.lowercase = lowercase
         self.boundaries = boundaries
         self.min_count = min_count
@@ -479,7 +484,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         logger.info("pretrained vectors cover %d of %d vocabulary words", len(ids), len(self.vocab_))
         return kv.vectors[np.array(rows, dtype=np.int64)], np.array(ids, dtype=np.int64)
 
-    def _build(self, pre, n_out, seed, nb_scale=None):
+    def _build(self, pre, n_out, seed, nb_scale=None, idf=None):
         """One network: embeddings (``pre``: pretrained rows from :meth:`_pretrained`) -> document vector
         -> feedforward layers -> n_out logits, with weights drawn from ``seed``."""
         rng = np.random.default_rng(seed)
@@ -487,8 +492,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         n_words = len(self.vocab_)
         n_rows = n_words + self._n_bigram_rows()
         n_frozen = n_words if pre is not None and self.freeze_embeddings else 0
-        if self.doc_vector == "mean":
-            emb = EmbeddingBag(n_rows, dim, n_frozen=n_frozen, rng=rng)   # lookup + mean, fused
+        if self.doc_vector == "mean":  # lookup + (weighted) mean, fused
+            emb = EmbeddingBag(n_rows, dim, n_frozen=n_frozen, weighting=self.term_weighting, idf=idf, rng=rng)
         elif n_frozen:
             emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_frozen, rng=rng)
         else:
@@ -521,6 +526,17 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         if nb_scale is None:
             return net
         return Ensemble(net, ScaledBag(n_rows, n_out, scale=nb_scale), reduce="sum")
+
+    def _idf(self, docs):
+        """Smoothed inverse document frequencies ``log((1 + n) / (1 + df)) + 1`` of every id (words and
+        bigrams), for ``term_weighting="tfidf"``; None otherwise."""
+        if self.term_weighting != "tfidf" or self.doc_vector != "mean":
+            return None
+        n_rows = len(self.vocab_) + self._n_bigram_rows()
+        doc = np.repeat(np.arange(len(docs)), docs.lengths)
+        keys = np.unique(doc * np.int64(n_rows) + docs.ids)
+        df = np.bincount(keys % n_rows, minlength=n_rows)
+        return np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
 
     def _nb_scale(self, docs, targets):
         """NB log-count ratios for the direct connections (``nb_direct``), or None."""
@@ -667,7 +683,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
         for k, (tr, va) in enumerate(splits):
             seed = self._seed() + 1009 * k
-            self.members_.append(self._build(pre, self._n_out(), seed, self._nb_scale(docs.subset(tr), targets[tr])))
+            member_docs = docs.subset(tr)
+            self.members_.append(self._build(pre, self._n_out(), seed, self._nb_scale(member_docs, targets[tr]),
+                                             self._idf(member_docs)))
             self.optimizers_.append(self._make_optimizer())
             self._shuffle_rngs.append(np.random.default_rng(seed + 3))
             member_val = val if va is None else (docs.subset(va), targets[va])
@@ -730,7 +748,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             for k in range(int(self.n_models)):
                 seed = self._seed() + 1009 * k
                 self.members_.append(self._build(pre, self._n_out(), seed,
-                                                 self._nb_scale(docs, self._encode_targets(y))))
+                                                 self._nb_scale(docs, self._encode_targets(y)), self._idf(docs)))
                 self.optimizers_.append(self._make_optimizer())
                 self._shuffle_rngs.append(np.random.default_rng(seed + 3))
         elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
