@@ -419,3 +419,14 @@ def test_boundaries_mark_document_start_and_end(binary_data):
     docs = clf.transform_documents(["great film"])
     assert docs.ids.tolist() == [2, clf.vocab_.stoi["great"], clf.vocab_.stoi["film"], 3]
     assert clf.score(Xt, yt) > 0.85
+
+
+def test_tfidf_term_weighting(tmp_path, binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**FAST, term_weighting="tfidf").fit(X, y)
+    assert clf.score(Xt, yt) > 0.85
+    bag = _embedding(clf)
+    assert bag.weighting == "tfidf" and bag.params["idf"].shape == (bag.vocab_size,)
+    assert bag.params["idf"][clf.vocab_.stoi["the"]] < bag.params["idf"][clf.vocab_.stoi["superb"]]
+    again = load_textcat_model(clf.save(tmp_path / "t.npz"))
+    np.testing.assert_array_equal(again.predict_proba(Xt), clf.predict_proba(Xt))
