@@ -30,7 +30,7 @@ import numpy as np
 
 from ffnlp.config import TextCatConfig
 from ffnlp.corpora import find_data
-from ffnlp.tasks.compare import compare, format_rows
+from ffnlp.tasks.compare import Row, compare, format_rows
 from ffnlp.text.labeled import TextCatDataset, load_textcat_dataset, read_tsv
 
 TARGETS = {"mr": 0.805, "trec": 0.92, "sst2": 0.84, "sst1": 0.45, "20ng": 0.85, "sms": 0.985}
@@ -76,6 +76,9 @@ def main(argv=None):
     p.add_argument("--folds", type=int, default=None, help="only the first N CV folds (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="results file (default: experiments/results/textcat_<name>.json)")
+    p.add_argument("--merge", action="store_true",
+                   help="replace only the rows of the models run now in an existing results file (the other "
+                        "rows, e.g. the deterministic baselines, are kept with their own provenance)")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads for every model (1: on a shared 2-core machine, 2 threads contend and "
                         "small matrix products run ~10x slower)")
@@ -99,6 +102,26 @@ def run(args):
               f"({row.train_seconds:.1f} s/fit)", file=sys.stderr, flush=True)
 
     result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress)
+    out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
+    provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
+                  "git_commit": git_commit()}
+    rows_from = {r.model: provenance for r in result.rows}
+    if args.merge and out.exists():
+        old = json.loads(out.read_text())
+        if old.get("protocol") != result.protocol or old.get("n_test") != result.n_test:
+            raise SystemExit(f"{out}: protocol differs ({old.get('protocol')!r}); cannot merge")
+        old_from = old.get("rows_from") or {r["model"]: {k: old[k] for k in ("command", "date", "git_commit")}
+                                            for r in old["rows"]}
+        new_rows = {r.model: r for r in result.rows}
+        merged = []
+        for r in old["rows"]:
+            if r["model"] in new_rows:
+                merged.append(new_rows.pop(r["model"]))
+            else:
+                merged.append(Row(**r))
+                rows_from[r["model"]] = old_from.get(r["model"])
+        result.rows = merged + list(new_rows.values())
+        rows_from = {r.model: rows_from[r.model] for r in result.rows}
     print(format_rows(result.rows))
     key = args.dataset
     best_ffnlp = result.best("ffnlp")
@@ -118,9 +141,9 @@ def run(args):
         "meets_target": (best_ffnlp.accuracy >= TARGETS[key]) if best_ffnlp and key in TARGETS else None,
         "ffnlp_ahead_of_baselines": (best_ffnlp.accuracy > best_base.accuracy) if best_ffnlp and best_base else None,
         **result.to_dict(),
+        "rows_from": rows_from,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out}", file=sys.stderr)
 

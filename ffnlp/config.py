@@ -100,7 +100,8 @@ class TextCatConfig(_ConfigMixin):
     The fields are the estimator's parameters, with the same defaults (see its docstring): one set of
     hyper-parameters for every dataset, chosen on validation data only (``experiments/textcat_tune.py``,
     log in ``experiments/results/textcat_tune.jsonl``): Adam at 0.003, L2 1e-4, 100-d embeddings of words
-    and bigrams averaged, NB-scaled direct connections, an average of 3 networks, early stopping.
+    and bigrams averaged with TF-IDF weights, NB-scaled direct connections, an average of 3 networks, early
+    stopping.
     """
 
     doc_vector: str = "mean"  # mean | conv
@@ -118,7 +119,7 @@ class TextCatConfig(_ConfigMixin):
     activation: str = "relu"
     word_dropout: float = 0.0
     dropout: float = 0.0
-    term_weighting: str = "mean"  # mean | tfidf
+    term_weighting: str = "tfidf"  # mean | tfidf
     lowercase: bool = True
     boundaries: bool = False
     min_count: int = 1

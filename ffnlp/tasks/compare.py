@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 
 def ffnlp_dan(random_state=None) -> FFNTextClassifier:
-    """The averaging model (DAN / fastText): mean of word and bigram embeddings, package defaults."""
+    """The averaging model (DAN / fastText): TF-IDF-weighted mean of word and bigram embeddings, package
+    defaults."""
     return FFNTextClassifier(random_state=random_state)
 
 

@@ -263,7 +263,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         Probability of dropping each token (and bigram) before pooling, in training.
     dropout : float, default=0.0
         Dropout on the document vector and after every hidden layer.
-    term_weighting : {"mean", "tfidf"}, default="mean"
+    term_weighting : {"mean", "tfidf"}, default="tfidf"
         How ``doc_vector="mean"`` weights the embeddings: a plain average, or TF-IDF weights
         (``(1 + log tf) * idf``, idf from the training documents, unit L2 norm per document) as in the
         TF-IDF baselines' features.
@@ -337,7 +337,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
                  nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
-                 term_weighting="mean", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
+                 term_weighting="tfidf", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
                  learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
                  n_iter_no_change=3, early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3,
                  class_weight=None, threshold=0.5, w2v_epochs=10, random_state=None, verbose=False):
