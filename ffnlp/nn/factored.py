@@ -306,8 +306,8 @@ def frequency_classes(counts, n_classes: int | None = None, *, power: float = 1.
 
     Examples
     --------
-    >>> frequency_classes([50, 20, 10, 10, 5, 3, 1, 1], 4).tolist()
-    [0, 1, 2, 4, 8]
+    >>> frequency_classes([50, 20, 10, 10, 5, 3, 1, 1], 4).tolist()  # classes {0}, {1, 2}, {3..7}
+    [0, 1, 3, 8]
     """
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 1 or counts.size == 0:
