@@ -139,6 +139,9 @@ def add_parser(sub):
                    help="run only the first N cross-validation folds (default: the dataset's protocol)")
     c.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
+    c.add_argument("--blas-threads", type=_positive_int, default=1,
+                   help="BLAS threads for every model (the models' products are small: more threads mostly "
+                        "contend, ~10x slower on a busy 2-core machine)")
     out = c.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the results as one JSON line")
     out.add_argument("--markdown", action="store_true", help="print Markdown tables")
@@ -331,6 +334,13 @@ def cmd_predict(args):
 
 
 def cmd_compare(args):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.blas_threads):
+        _compare(args)
+
+
+def _compare(args):
     from ffnlp.tasks.compare import compare, format_rows
 
     datasets = args.dataset or list(DEFAULT_DATASETS)
