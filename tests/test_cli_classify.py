@@ -9,6 +9,8 @@ import pytest
 from ffnlp.cli import main
 from ffnlp.nn.serialize import save_npz
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 POS = "great wonderful superb moving funny".split()
 NEG = "dull boring awful tedious bad".split()
 FILLER = "the a film movie story plot it was and of this".split()

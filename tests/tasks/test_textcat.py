@@ -15,6 +15,8 @@ from ffnlp.tasks.textcat import (Documents, FFNTextClassifier, bigram_pairs, has
                                  nb_log_count_ratios)
 from ffnlp.text.labeled import LabeledData, TextCatDataset
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 FILLER = "the a film movie story plot actor scene it was and of to this that".split()
 CUES = {"pos": "great wonderful superb moving funny".split(), "neg": "dull boring awful tedious bad".split(),
         "mid": "okay average fine passable mediocre".split()}
