@@ -96,10 +96,12 @@ def test_predict_and_generate(models, capsys, which):
     assert _json(_run(capsys, args)[1]) == first
 
 
-def test_default_trains_on_lee_in_under_a_minute(tmp_path, capsys):
+def test_default_trains_on_lee(tmp_path, capsys):
+    # The shipped default (gensim's Lee corpus). How long it takes is measured by experiments, never
+    # asserted in a test.
     code, out, _ = _run(capsys, ["lm", "train", "--output", str(tmp_path / "lee.npz"), "--json"])
     m = _json(out)
-    assert code == 0 and m["seconds"] < 60
+    assert code == 0 and m["seconds"] > 0
     assert m["vocab_size"] > 1000 and m["test_perplexity"] < 300
 
 
