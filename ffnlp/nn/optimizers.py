@@ -231,10 +231,23 @@ class Adam(Optimizer):
         if "m" not in state:
             state["m"], state["v"] = np.zeros_like(P), np.zeros_like(P)
         m, v = state["m"], state["v"]
-        mr = self.beta1 * m[rows] + (1 - self.beta1) * grad
-        vr = self.beta2 * v[rows] + (1 - self.beta2) * grad * grad
+        # In place on the gathered rows: three gathers, three scatters, no other full-size temporaries.
+        mr = m[rows]
+        mr *= self.beta1
+        mr += (1 - self.beta1) * grad
+        grad *= grad
+        vr = v[rows]
+        vr *= self.beta2
+        grad *= 1 - self.beta2
+        vr += grad
         m[rows], v[rows] = mr, vr
-        P[rows] -= self._step_size(lr) * mr / (np.sqrt(vr) + self.eps)
+        np.sqrt(vr, out=vr)
+        vr += self.eps
+        np.divide(mr, vr, out=mr)
+        mr *= self._step_size(lr)
+        Pr = P[rows]
+        Pr -= mr
+        P[rows] = Pr
 
     def state_dict(self):
         out = super().state_dict()

@@ -135,3 +135,23 @@ def test_bad_hyperparameters():
         SGD(0.1, momentum=1.0)
 
 
+
+
+
+def test_sparse_adam_equals_dense_adam_when_every_row_is_used(rng):
+    from ffnlp.nn import Dense
+
+    emb = Embedding(4, 3, rng=np.random.default_rng(1), dtype=np.float64)
+    dense = Dense(4, 3, dtype=np.float64)
+    dense.params["W"][...] = emb.params["E"]
+    m_sparse, m_dense = chain(emb), chain(dense)
+    o_sparse, o_dense = Adam(0.1, weight_decay=0.01), Adam(0.1, weight_decay=0.01)
+    for _ in range(4):
+        G = rng.standard_normal((4, 3))
+        _, bp = m_sparse(np.arange(4), is_train=True)
+        bp(G)                       # every row used: lazy updates = dense updates
+        _, bp = m_dense(np.eye(4), is_train=True)
+        bp(G)                       # dW = I^T G = G
+        o_sparse.step(m_sparse)
+        o_dense.step(m_dense)
+        np.testing.assert_allclose(emb.params["E"], dense.params["W"], rtol=1e-12, atol=1e-14)
