@@ -198,6 +198,22 @@ def chain(*layers: Layer) -> Chain:
     return Chain(*layers)
 
 
+def rng_states(model: Layer) -> list[dict]:
+    """The generator states of the layers that draw random numbers (dropout), in walk order: a checkpoint
+    stores them so that a resumed run continues exactly where the interrupted one stopped."""
+    return [layer.rng.bit_generator.state for layer in model.walk() if isinstance(getattr(layer, "rng", None),
+                                                                                np.random.Generator)]
+
+
+def set_rng_states(model: Layer, states: list[dict]) -> None:
+    """Restore generator states saved by :func:`rng_states` (same model structure)."""
+    layers = [layer for layer in model.walk() if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    if len(layers) != len(states):
+        raise ValueError(f"{len(states)} generator states for {len(layers)} random layers")
+    for layer, state in zip(layers, states):
+        layer.rng.bit_generator.state = state
+
+
 def save_model(path, model: Layer, *, kind: str, meta: dict | None = None, extra_arrays=None):
     """Write ``model`` (structure + parameters) and ``meta`` to a safe ``.npz`` file, atomically."""
     arrays = {f"param.{p}": layer.params[k] for p, layer, k in model.named_params()}

@@ -34,7 +34,7 @@ from ffnlp.config import LMConfig
 from ffnlp.errors import DataError, DivergenceError, ModelFileError
 from ffnlp.nn.combinators import concatenate
 from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, frequency_classes
-from ffnlp.nn.layer import Chain, chain, load_model, save_model
+from ffnlp.nn.layer import Chain, chain, load_model, rng_states, save_model, set_rng_states
 from ffnlp.nn.layers import Dense, Dropout, Identity, Tanh, Window
 from ffnlp.nn.optimizers import SGD, Adam
 from ffnlp.text import Vocab, context_windows, iter_window_batches, tokenize
@@ -676,6 +676,8 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         opt = make_optimizer(config, lr_scale=0.5 ** halvings)
         opt.load_state_dict(lm.net, {k[len("opt."):]: v for k, v in extra.items() if k.startswith("opt.")})
         rng.bit_generator.state = st["rng"]
+        if "layer_rngs" in st:
+            set_rng_states(lm.net, st["layer_rngs"])
         history, start_epoch = st["history"], st["epoch"]
         best, best_epoch, no_change = st["best"], st["best_epoch"], st["no_change"]
         log("resumed from %s after epoch %d (best valid ppl %.2f at epoch %d)", checkpoint, start_epoch, best,
@@ -749,6 +751,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
             train_loss, rec["train_perplexity"], v, " *" if improved else "", rec["tokens_per_second"], secs)
         if checkpoint is not None:
             _save_checkpoint(checkpoint, lm, opt, {"epoch": epoch, "rng": rng.bit_generator.state,
+                                                   "layer_rngs": rng_states(lm.net),
                                                    "history": history, "best": best, "best_epoch": best_epoch,
                                                    "no_change": no_change, "halvings": halvings},
                              best_params=None if best_epoch == epoch else best_params)

@@ -153,8 +153,10 @@ def test_best_epoch_is_kept_and_early_stopping(splits, tmp_path):
         r.model.vocab.encode_sentences(splits.valid)).perplexity == pytest.approx(best, rel=1e-6)
 
 
-def test_resume_gives_the_same_run(splits, tmp_path):
-    cfg = TINY.replace(epochs=4, optimizer="adam")
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_resume_gives_the_same_run(splits, tmp_path, dropout):
+    # With dropout, the checkpoint must also carry the dropout layers' generator states.
+    cfg = TINY.replace(epochs=4, optimizer="adam", dropout=dropout)
     straight = train_lm(cfg, splits, verbose=False)
     ck = tmp_path / "ck.npz"
     train_lm(cfg.replace(epochs=2), splits, checkpoint=ck, verbose=False)
