@@ -193,7 +193,7 @@ class Dropout(Layer):
     def __init__(self, rate=0.5, *, seed=0, dtype=None):
         super().__init__()
         if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+            raise ValueError(f"{type(self).__name__}: rate must be in [0, 1), got {rate}")
         self.rate, self.seed = float(rate), int(seed)
         self.rng = np.random.default_rng(self.seed)
 

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from ffnlp.nn import ops
 from ffnlp.nn.init import get_initializer, glorot_uniform, he_normal
 from ffnlp.nn.layer import Layer
-from ffnlp.nn.layers import ACTIVATIONS, Embedding, MeanPool, Ragged
+from ffnlp.nn.layers import ACTIVATIONS, Dropout, Embedding, MeanPool, Ragged
 
 __all__ = ["EmbeddingBag", "MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "ScaledBag",
            "POOLS", "bag_matrix"]
@@ -287,7 +287,7 @@ class ConvPool(Layer):
         return Y, backprop
 
 
-class WordDropout(Layer):
+class WordDropout(Dropout):
     """Drop each item of a Ragged batch (of ids) with probability ``rate`` in training; identity otherwise.
 
     Iyyer et al. (2015) drop word tokens before averaging: the network must not rely on any one word.
@@ -301,18 +301,7 @@ class WordDropout(Layer):
     """
 
     def __init__(self, rate=0.3, *, seed=0, dtype=None):
-        super().__init__()
-        if not 0 <= rate < 1:
-            raise ValueError(f"WordDropout: rate must be in [0, 1), got {rate}")
-        self.rate, self.seed = float(rate), int(seed)
-        self.rng = np.random.default_rng(self.seed)
-
-    def get_config(self):
-        return {"rate": self.rate, "seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config, dtype=np.float32):
-        return cls(**config)
+        super().__init__(rate, seed=seed, dtype=dtype)
 
     def __call__(self, X, *, is_train):
         lengths = _check_ragged(X, "WordDropout")
