@@ -48,6 +48,8 @@ def main(argv=None) -> dict:
     p.add_argument("--adam-eps", type=float, default=1e-5)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--dropout", type=float, default=0.4)
+    p.add_argument("--input-dropout", type=float, default=0.0)
+    p.add_argument("--activation", default="tanh")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=3)
@@ -66,7 +68,7 @@ def main(argv=None) -> dict:
         context_size=args.context, embedding_dim=args.embedding_dim, hidden=tuple(args.hidden),
         direct=not args.no_direct, output=args.output_kind, optimizer=args.optimizer, learning_rate=args.lr,
         lr_decay=args.lr_decay, momentum=args.momentum, adam_eps=args.adam_eps, halve_lr_on_plateau=args.halve_lr, weight_decay=args.weight_decay,
-        dropout=args.dropout, batch_size=args.batch_size, epochs=args.epochs, n_iter_no_change=args.patience,
+        dropout=args.dropout, input_dropout=args.input_dropout, activation=args.activation, batch_size=args.batch_size, epochs=args.epochs, n_iter_no_change=args.patience,
         max_seconds=args.max_minutes * 60 if args.max_minutes else None, cross_sentence=True, seed=args.seed,
         log_every=args.log_every)
     vocab = Vocab.build(splits.train)

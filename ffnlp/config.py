@@ -220,7 +220,9 @@ class LMConfig(_ConfigMixin):
     max_seconds: float | None = None
     embeddings: str = "random"  # random | word2vec | path to a word2vec-format file
     freeze_embeddings: bool = False
-    dropout: float = 0.0  # on the features fed to the output layer
+    dropout: float = 0.0  # on the features fed to the output layer, and between hidden layers
+    input_dropout: float = 0.0  # on the concatenated context embeddings
+    activation: str = "tanh"  # of the hidden layers: tanh (Bengio) | relu | leaky_relu | sigmoid | softplus
     seed: int = 0
     dtype: str = "float32"
     log_every: int = 500  # batches between progress lines (0: per epoch only)
@@ -269,3 +271,7 @@ class LMConfig(_ConfigMixin):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 <= self.input_dropout < 1:
+            raise ValueError(f"input_dropout must be in [0, 1), got {self.input_dropout}")
+        if self.activation not in ("tanh", "relu", "leaky_relu", "sigmoid", "softplus"):
+            raise ValueError(f"activation must be tanh, relu, leaky_relu, sigmoid or softplus, got {self.activation!r}")

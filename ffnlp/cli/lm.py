@@ -56,7 +56,12 @@ def add_parser(sub):
     t.add_argument("--halve-lr", action="store_true", default=None,
                    help="after an epoch without improvement, go back to the best epoch and halve the learning rate")
     t.add_argument("--weight-decay", type=float, default=None, help="L2 on weights and embeddings, not biases (default: 0)")
-    t.add_argument("--dropout", type=float, default=None, help="dropout on the output layer's input (default: preset)")
+    t.add_argument("--dropout", type=float, default=None,
+                   help="dropout on the output layer's input and between hidden layers (default: preset)")
+    t.add_argument("--input-dropout", type=float, default=None,
+                   help="dropout on the concatenated context embeddings (default: 0)")
+    t.add_argument("--activation", choices=["tanh", "relu", "leaky_relu", "sigmoid", "softplus"], default=None,
+                   help="of the hidden layers (default: tanh, as Bengio)")
     t.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: preset)")
     t.add_argument("--epochs", type=int, default=None, help="most epochs (default: preset)")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement (default: preset)")
@@ -112,7 +117,8 @@ def build_config(args):
         "direct": args.direct, "output": args.output_layer, "n_classes": args.classes, "min_count": args.min_count,
         "max_vocab": args.max_vocab, "optimizer": args.optimizer, "learning_rate": args.learning_rate,
         "lr_decay": args.lr_decay, "momentum": args.momentum, "halve_lr_on_plateau": args.halve_lr, "weight_decay": args.weight_decay,
-        "dropout": args.dropout, "batch_size": args.batch_size, "epochs": args.epochs,
+        "dropout": args.dropout, "input_dropout": args.input_dropout, "activation": args.activation,
+        "batch_size": args.batch_size, "epochs": args.epochs,
         "n_iter_no_change": args.patience, "max_seconds": args.max_seconds, "embeddings": args.embeddings,
         "seed": args.seed,
     }.items() if v is not None}

@@ -35,7 +35,7 @@ from ffnlp.errors import DataError, DivergenceError, ModelFileError
 from ffnlp.nn.combinators import concatenate
 from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, frequency_classes
 from ffnlp.nn.layer import Chain, chain, load_model, rng_states, save_model, set_rng_states
-from ffnlp.nn.layers import Dense, Dropout, Identity, Tanh, Window
+from ffnlp.nn.layers import ACTIVATIONS, Dense, Dropout, Identity, Window
 from ffnlp.nn.optimizers import SGD, Adam
 from ffnlp.text import Vocab, context_windows, iter_window_batches, tokenize
 
@@ -74,9 +74,13 @@ def build_network(config: LMConfig, vocab_size: int, *, class_starts=None, rng=N
     dtype = np.dtype(config.dtype)
     k, m = config.context_size, config.embedding_dim
     window = Window(vocab_size, m, k, rng=rng, dtype=dtype, trainable=not config.freeze_embeddings)
+    # Each Dropout layer draws from its own stream (seed, seed + 1, ...), so their masks are independent.
+    seeds = iter(range(config.seed, config.seed + len(config.hidden) + 2))
     hidden, n_in = [], k * m
-    for h in config.hidden:
-        hidden += [Dense(n_in, h, rng=rng, dtype=dtype), Tanh()]
+    for i, h in enumerate(config.hidden):
+        if i and config.dropout:
+            hidden.append(Dropout(config.dropout, seed=next(seeds)))
+        hidden += [Dense(n_in, h, rng=rng, dtype=dtype), ACTIVATIONS[config.activation]()]
         n_in = h
     if config.direct and hidden:
         features = concatenate(chain(*hidden), Identity())       # [tanh(d + H x), x]
@@ -85,8 +89,9 @@ def build_network(config: LMConfig, vocab_size: int, *, class_starts=None, rng=N
         features, n_features = Identity(), k * m
     else:
         features, n_features = chain(*hidden), n_in
-    body = chain(window, features, Dropout(config.dropout, seed=config.seed)) if config.dropout else \
-        chain(window, features)
+    inputs = [window, Dropout(config.input_dropout, seed=next(seeds))] if config.input_dropout else [window]
+    body = chain(*inputs, features, Dropout(config.dropout, seed=next(seeds))) if config.dropout else \
+        chain(*inputs, features)
     if config.output == "full":
         output = SoftmaxOutput(n_features, vocab_size, rng=rng, dtype=dtype)
     else:

@@ -229,6 +229,36 @@ def test_save_load_roundtrip_and_bad_files(trained, ids, tmp_path):
         load_lm(bad)
 
 
+def test_activation_and_input_dropout_options(splits, ids, tmp_path):
+    from ffnlp.nn.layers import Dropout, ReLU, Tanh
+
+    cfg = TINY.replace(hidden=(16, 12), activation="relu", input_dropout=0.2, dropout=0.3, epochs=3)
+    r = train_lm(cfg, splits, output=tmp_path / "relu.npz", verbose=False)
+    k = [type(layer) for layer in _layers(r.model.net)]
+    assert k.count(ReLU) == 2 and Tanh not in k
+    assert k.count(Dropout) == 3                      # on the inputs, between the hidden layers, on the features
+    assert r.valid_perplexity < 6
+    back = load_lm(tmp_path / "relu.npz")
+    assert back.config.activation == "relu" and back.config.input_dropout == 0.2
+    np.testing.assert_array_equal(back.logprob(ids["test"]), r.model.logprob(ids["test"]))
+    # the dropout layers draw from distinct streams
+    seeds = [layer.seed for layer in _layers(r.model.net) if isinstance(layer, Dropout)]
+    assert len(set(seeds)) == 3
+    # files written before these options existed load with Bengio's tanh and no input dropout
+    old = {key: v for key, v in TINY.to_dict().items() if key not in ("activation", "input_dropout")}
+    assert LMConfig.from_dict(old) == TINY and TINY.activation == "tanh" and TINY.input_dropout == 0.0
+    with pytest.raises(ValueError, match="activation"):
+        TINY.replace(activation="cube")
+    with pytest.raises(ValueError, match="input_dropout"):
+        TINY.replace(input_dropout=1.0)
+
+
+def _layers(layer):
+    yield layer
+    for sub in getattr(layer, "layers", ()):
+        yield from _layers(sub)
+
+
 # -- prediction and generation ---------------------------------------------------------------------
 def test_predict_next(trained):
     lm = trained.model
