@@ -6,7 +6,7 @@ dataset, chosen on validation data with ``experiments/textcat_tune.py``) and wri
 machine, the command and the date. Usage::
 
     python experiments/textcat_compare.py --dataset mr            # 10-fold CV
-    python experiments/textcat_compare.py --dataset sst2 --sst2-phrases
+    python experiments/textcat_compare.py --dataset sst2_phrases
 
 Expected bands (issue 4; published reference points in brackets): MR >= 80.5 [NBSVM 79.4, DAN 80.3 with
 GloVe, CNN-rand 76.1], TREC >= 92.0 [CNN-rand 91.2], SST-2 >= 84.0 [CNN-rand 82.7, phrase-trained],
@@ -29,9 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ffnlp.config import TextCatConfig
-from ffnlp.corpora import find_data
 from ffnlp.tasks.compare import Row, compare, format_rows
-from ffnlp.text.labeled import TextCatDataset, load_textcat_dataset, read_tsv
+from ffnlp.text.labeled import load_textcat_dataset
 
 TARGETS = {"mr": 0.805, "trec": 0.92, "sst2": 0.84, "sst1": 0.45, "20ng": 0.85, "sms": 0.985}
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -56,22 +55,11 @@ def git_commit() -> str | None:
         return None
 
 
-def sst2_with_phrases() -> TextCatDataset:
-    """SST-2 with SentEval's phrase-level training set (67,349 phrases of the training sentences, the
-    training data of Kim 2014 and GLUE) and the usual sentence-level dev and test splits."""
-    ds = load_textcat_dataset("sst2")
-    path = find_data("sentclf/SST-2/senteval/sentiment-train")
-    if path is None:
-        raise SystemExit("sentclf/SST-2/senteval/sentiment-train not found under the data roots")
-    phrases = read_tsv(path, delimiter="\t", label_column=-1)
-    return TextCatDataset("sst2_phrases", phrases, test=ds.test, valid=ds.valid,
-                          description="SST-2, phrase-level train (SentEval), sentence-level dev/test")
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dataset", required=True, help="mr, trec, sst1, sst2, 20ng, sms, mini_newsgroup, polarity")
-    p.add_argument("--sst2-phrases", action="store_true", help="SST-2 trained on the phrase-level training set")
+    p.add_argument("--dataset", required=True, help="mr, trec, sst1, sst2, sst2_phrases, 20ng, sms, mini_newsgroup, polarity")
+    p.add_argument("--sst2-phrases", action="store_true",
+                   help="SST-2 trained on the phrase-level training set (the same as --dataset sst2_phrases)")
     p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
     p.add_argument("--folds", type=int, default=None, help="only the first N CV folds (default: all)")
     p.add_argument("--seed", type=int, default=0)
@@ -79,6 +67,8 @@ def main(argv=None):
     p.add_argument("--merge", action="store_true",
                    help="replace only the rows of the models run now in an existing results file (the other "
                         "rows, e.g. the deterministic baselines, are kept with their own provenance)")
+    p.add_argument("--vectors", default=None,
+                   help="word2vec-format file (experiments/pretrain_vectors.py): adds ffnlp_dan_vec and ffnlp_conv_vec")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads for every model (1: on a shared 2-core machine, 2 threads contend and "
                         "small matrix products run ~10x slower)")
@@ -94,14 +84,14 @@ def run(args):
     warnings.filterwarnings("ignore", category=Warning, module="sklearn")
     warnings.filterwarnings("ignore", message=".*epochs reached.*")
     started = datetime.now(timezone.utc)
-    ds = sst2_with_phrases() if args.sst2_phrases else load_textcat_dataset(args.dataset)
+    ds = load_textcat_dataset("sst2_phrases" if args.sst2_phrases else args.dataset)
     models = args.models.split(",") if args.models else None
 
     def progress(row):
         print(f"{ds.name} {row.model}: {100 * row.accuracy:.2f} +- {100 * row.accuracy_std:.2f} "
               f"({row.train_seconds:.1f} s/fit)", file=sys.stderr, flush=True)
 
-    result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress)
+    result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress, vectors=args.vectors)
     out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
     provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
                   "git_commit": git_commit()}

@@ -54,9 +54,26 @@ def ffnlp_conv(random_state=None) -> FFNTextClassifier:
 FFNLP_MODELS: dict[str, Callable] = {"ffnlp_dan": ffnlp_dan, "ffnlp_conv": ffnlp_conv}
 
 
-def all_models() -> dict[str, Callable]:
-    """ffnlp's models, then the baselines of :data:`ffnlp.baselines.textcat.BASELINES`."""
-    return {**FFNLP_MODELS, **BASELINES}
+def pretrained_models(vectors) -> dict[str, Callable]:
+    """ffnlp's two models with their embeddings started from a word2vec-format file (e.g. from
+    ``experiments/pretrain_vectors.py``): ``ffnlp_dan_vec`` and ``ffnlp_conv_vec``, otherwise the
+    package defaults (the vectors' dimension replaces ``embedding_dim``; vectors are fine-tuned)."""
+    path = str(vectors)
+
+    def dan(random_state=None):
+        return FFNTextClassifier(embeddings=path, random_state=random_state)
+
+    def conv(random_state=None):
+        return FFNTextClassifier(doc_vector="conv", embeddings=path, random_state=random_state)
+
+    return {"ffnlp_dan_vec": dan, "ffnlp_conv_vec": conv}
+
+
+def all_models(vectors=None) -> dict[str, Callable]:
+    """ffnlp's models (with :func:`pretrained_models` when ``vectors`` names a word2vec-format file), then
+    the baselines of :data:`ffnlp.baselines.textcat.BASELINES`."""
+    extra = pretrained_models(vectors) if vectors else {}
+    return {**FFNLP_MODELS, **extra, **BASELINES}
 
 
 @dataclass
@@ -134,7 +151,7 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
-            on_row: Callable[[Row], None] | None = None) -> Comparison:
+            on_row: Callable[[Row], None] | None = None, vectors=None) -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
 
     Parameters
@@ -150,6 +167,8 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         Run only the first folds of a cross-validation (quick looks; the full protocol otherwise).
     on_row : callable(Row) or None
         Called as each model finishes (progress).
+    vectors : path or None
+        A word2vec-format file: adds ``ffnlp_dan_vec`` and ``ffnlp_conv_vec`` (:func:`pretrained_models`).
 
     Returns
     -------
@@ -158,7 +177,7 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
     ds = dataset if isinstance(dataset, TextCatDataset) else load_textcat_dataset(dataset, encoding=encoding)
     if ds.test is None and not ds.cv_folds:
         ds.cv_folds = 10
-    available = all_models()
+    available = all_models(vectors)
     if models is None:
         models = available
     elif not isinstance(models, dict):

@@ -878,6 +878,19 @@ def load_sst2() -> TextCatDataset:
     return _sst("sst2", "stsa.binary", "SST-2")
 
 
+def load_sst2_phrases() -> TextCatDataset:
+    """SST-2 trained on phrases: SentEval's phrase-level training set (67,349 labeled phrases of the 6,920
+    training sentences, ``sentclf/SST-2/senteval/sentiment-train``, ``phrase<TAB>label``), with the
+    sentence-level dev (872) and test (1,821) splits of :func:`load_sst2`. Kim (2014) and GLUE train on
+    phrases; the test sentences are the same.
+    """
+    sentences = load_sst2()
+    path = _require("sst2_phrases", "sentclf/SST-2/senteval/sentiment-train")
+    phrases = _parse_delimited(_read_text(path, "utf-8"), str(path), "\t", -1, False)
+    return TextCatDataset("sst2_phrases", phrases, test=sentences.test, valid=sentences.valid,
+                          description=_SPECS["sst2_phrases"]["description"])
+
+
 def load_sst1() -> TextCatDataset:
     """SST-1, 5 classes ``"0"`` (very negative) .. ``"4"`` (very positive): 8,544 / 1,101 / 2,210.
 
@@ -1077,6 +1090,13 @@ _SPECS: dict[str, dict] = {
         splits="fixed train 6,920 / dev 872 / test 1,821",
         license=_DATA_LICENSE["sst"],
     ),
+    "sst2_phrases": dict(
+        description="SST-2 trained on its 67,349 phrase-level training examples (SentEval), sentence-level dev/test",
+        files=["sentclf/SST-2/senteval/sentiment-train"] + [f"sentclf/SST-2/stsa.binary.{s}" for s in ("dev", "test")],
+        load=load_sst2_phrases,
+        splits="fixed train 67,349 phrases / dev 872 / test 1,821 sentences",
+        license=_DATA_LICENSE["sst"],
+    ),
     "20ng": dict(
         description="20 Newsgroups bydate (headers kept), 20 classes",
         files=["20newsgroups/20news-bydate.tar.gz"],
@@ -1150,7 +1170,7 @@ def load_textcat_dataset(name_or_path, *, encoding: str = "utf-8", format: str =
     Parameters
     ----------
     name_or_path : str or Path
-        One of ``mr``, ``trec``, ``trec50``, ``sst1``, ``sst2``, ``20ng``, ``sms``, ``mini_newsgroup``,
+        One of ``mr``, ``trec``, ``trec50``, ``sst1``, ``sst2``, ``sst2_phrases``, ``20ng``, ``sms``, ``mini_newsgroup``,
         ``polarity``; otherwise a path (``"-"``: stdin) read by :func:`read_labeled`, whose data all
         goes to ``train``.
     encoding, format : str

@@ -337,6 +337,25 @@ def test_compare_cross_validation_folds():
         compare(_dataset(fixed=False), ["nope"])
 
 
+def test_compare_with_pretrained_vectors(tmp_path):
+    from ffnlp.tasks.compare import all_models, pretrained_models
+
+    ds = _dataset(fixed=True)
+    words = sorted({w for t in ds.train.texts for w in t.lower().split()})
+    rng = np.random.default_rng(0)
+    vec = tmp_path / "vec.txt"
+    vec.write_text(f"{len(words)} 6\n" + "".join(f"{w} " + " ".join(f"{x:.4f}" for x in rng.normal(size=6)) + "\n"
+                                                for w in words))
+    assert set(pretrained_models(vec)) == {"ffnlp_dan_vec", "ffnlp_conv_vec"}
+    assert "ffnlp_dan_vec" in all_models(vec) and "ffnlp_dan_vec" not in all_models()
+    clf = pretrained_models(vec)["ffnlp_dan_vec"](0)
+    assert clf.embeddings == str(vec)
+    result = compare(ds, ["ffnlp_dan_vec"], vectors=vec)
+    assert result.rows[0].model == "ffnlp_dan_vec" and result.rows[0].accuracy > 0.8
+    with pytest.raises(ValueError, match="unknown model"):
+        compare(ds, ["ffnlp_dan_vec"])          # without vectors there is no such model
+
+
 def test_count_params_of_baselines():
     from ffnlp.baselines.textcat import BASELINES
 

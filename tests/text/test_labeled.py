@@ -399,7 +399,7 @@ def _need(*relatives):
 
 
 def test_registered_in_corpora():
-    for name in ("mr", "trec", "trec50", "sst1", "sst2", "20ng", "sms", "mini_newsgroup", "polarity"):
+    for name in ("mr", "trec", "trec50", "sst1", "sst2", "sst2_phrases", "20ng", "sms", "mini_newsgroup", "polarity"):
         spec = labeled.TEXTCAT_DATASETS[name]
         assert spec.task == "textcat" and spec.name == name and spec.searched()
         assert corpora._REGISTRY[name] is spec
@@ -438,6 +438,15 @@ def test_sst():
     sst1 = load_textcat_dataset("sst1")
     assert (len(sst1.train), len(sst1.valid), len(sst1.test)) == (8544, 1101, 2210)
     assert sst1.n_classes == 5
+
+
+def test_sst2_phrases():
+    _need("sentclf/SST-2/senteval/sentiment-train", "sentclf/SST-2/stsa.binary.test")
+    ds = load_textcat_dataset("sst2_phrases")
+    sentences = load_textcat_dataset("sst2")
+    assert (len(ds.train), len(ds.valid), len(ds.test)) == (67349, 872, 1821)
+    assert set(ds.train.labels) == {"0", "1"}
+    assert ds.test.texts == sentences.test.texts and ds.test.labels == sentences.test.labels
 
 
 def test_20newsgroups():
