@@ -32,7 +32,7 @@ from ffnlp.config import TextCatConfig
 from ffnlp.tasks.compare import Row, compare, format_rows
 from ffnlp.text.labeled import load_textcat_dataset
 
-TARGETS = {"mr": 0.805, "trec": 0.92, "sst2": 0.84, "sst1": 0.45, "20ng": 0.85, "sms": 0.985}
+TARGETS = {"mr": 0.805, "trec": 0.92, "sst2": 0.84, "sst2_phrases": 0.84, "sst1": 0.45, "20ng": 0.85, "sms": 0.985}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -113,7 +113,7 @@ def run(args):
         result.rows = merged + list(new_rows.values())
         rows_from = {r.model: rows_from[r.model] for r in result.rows}
     print(format_rows(result.rows))
-    key = args.dataset
+    key = result.dataset
     best_ffnlp = result.best("ffnlp")
     best_base = result.best(exclude="ffnlp")
     record = {

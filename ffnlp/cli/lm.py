@@ -31,9 +31,9 @@ def add_parser(sub):
 
     t = verbs.add_parser("train", help="train a window LM (or a KN n-gram model) and report perplexities",
                          description="Defaults depend on the corpus (LMConfig.preset): lee n=4 m=32 h=64, Adam "
-                                     "(under a minute); brown n=5 m=60 h=100 min_count 4 and ptb n=5 m=100 h=200, "
-                                     "SGD with momentum, dropout and halving on plateaus. Flags left out keep the "
-                                     "preset.")
+                                     "(under a minute); brown n=5 m=60 h=100 tanh min_count 4 and ptb n=5 m=128 h=400,400 "
+                                     "ReLU with input dropout, both SGD with momentum, dropout and halving on "
+                                     "plateaus. Flags left out keep the preset.")
     t.add_argument("--corpus", default=DEFAULT_CORPUS,
                    help="registered LM corpus (brown, ptb, lee) or a text file/folder (default: lee)")
     t.add_argument("--encoding", default="utf-8", help="encoding of a text file/folder corpus (default: utf-8)")
@@ -41,7 +41,7 @@ def add_parser(sub):
     t.add_argument("--order", type=int, default=5, help="n-gram order of --model kn (default: 5)")
     t.add_argument("--context", type=int, default=None, help="context size n-1 (default: preset)")
     t.add_argument("--embedding-dim", type=int, default=None, help="embedding size m (default: preset)")
-    t.add_argument("--hidden", type=_sizes, default=None, help="tanh hidden sizes, e.g. 100 or 200,100; '' = none (default: preset)")
+    t.add_argument("--hidden", type=_sizes, default=None, help="hidden sizes, e.g. 100 or 200,100; '' = none (default: preset)")
     t.add_argument("--direct", action=argparse.BooleanOptionalAction, default=None,
                    help="direct connections from the embeddings to the output (default: on)")
     t.add_argument("--output-layer", choices=["factored", "full"], default=None,
@@ -61,7 +61,7 @@ def add_parser(sub):
     t.add_argument("--input-dropout", type=float, default=None,
                    help="dropout on the concatenated context embeddings (default: 0)")
     t.add_argument("--activation", choices=["tanh", "relu", "leaky_relu", "sigmoid", "softplus"], default=None,
-                   help="of the hidden layers (default: tanh, as Bengio)")
+                   help="of the hidden layers (default: preset; tanh, as Bengio, except ptb's relu)")
     t.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: preset)")
     t.add_argument("--epochs", type=int, default=None, help="most epochs (default: preset)")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement (default: preset)")
