@@ -188,6 +188,20 @@ def test_compare_on_a_user_file(tmp_path, capsys):
     assert rc == 0 and "accuracy %" in out
 
 
+def test_compare_with_word_vectors(tmp_path, capsys):
+    src = _write_fasttext(tmp_path / "data.txt", _docs(120))
+    words = sorted({w for line in src.read_text().splitlines() for w in line.split()[1:]})
+    vec = tmp_path / "vec.txt"
+    vec.write_text(f"{len(words)} 4\n" + "".join(f"{w} 0.1 -0.2 0.3 0.05\n" for w in words))
+    argv = ["classify", "compare", "--dataset", str(src), "--models", "ffnlp_dan_vec", "--folds", "1"]
+    rc, out, _ = run([*argv, "--vectors", str(vec), "--json"], capsys)
+    assert rc == 0 and json.loads(out.strip().splitlines()[-1])["rows"][0]["model"] == "ffnlp_dan_vec"
+    rc, _, err = run([*argv, "--vectors", str(tmp_path / "missing.txt")], capsys)
+    assert rc != 0 and "missing.txt" in err
+    rc, _, err = run(argv, capsys)                       # no vectors: no such model
+    assert rc != 0 and "ffnlp_dan_vec" in err
+
+
 def test_compare_unknown_model_or_dataset(capsys):
     rc, _, err = run(["classify", "compare", "--dataset", "polarity", "--models", "nope"], capsys)
     assert rc != 0 and "nope" in err

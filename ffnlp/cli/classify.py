@@ -132,13 +132,15 @@ def add_parser(sub):
     c = verbs.add_parser("compare", help="ffnlp's classifiers vs scikit-learn baselines on identical splits",
                          formatter_class=fmt)
     c.add_argument("--dataset", action="append", default=None,
-                   help="registered dataset (mr, trec, sst1, sst2, 20ng, sms, mini_newsgroup, polarity) or a "
+                   help="registered dataset (mr, trec, sst1, sst2, sst2_phrases, 20ng, sms, mini_newsgroup, polarity) or a "
                         f"labeled file/folder; repeatable (default: {', '.join(DEFAULT_DATASETS)})")
     c.add_argument("--models", default=None, help="comma-separated model names (default: all)")
     c.add_argument("--folds", type=_positive_int, default=None,
                    help="run only the first N cross-validation folds (default: the dataset's protocol)")
     c.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
+    c.add_argument("--vectors", default=None,
+                   help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it")
     c.add_argument("--blas-threads", type=_positive_int, default=1,
                    help="BLAS threads for every model (the models' products are small: more threads mostly "
                         "contend, ~10x slower on a busy 2-core machine)")
@@ -344,6 +346,8 @@ def _compare(args):
     from ffnlp.tasks.compare import compare, format_rows
 
     datasets = args.dataset or list(DEFAULT_DATASETS)
+    if args.vectors and not Path(args.vectors).is_file():
+        raise DataError("word vectors file not found", path=args.vectors)
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     results = []
     for name in datasets:
@@ -351,7 +355,8 @@ def _compare(args):
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*epochs reached.*")
                 warnings.filterwarnings("ignore", module="sklearn")
-                result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding)
+                result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
+                                 vectors=args.vectors)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise
