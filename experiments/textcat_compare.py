@@ -68,7 +68,7 @@ def main(argv=None):
                    help="replace only the rows of the models run now in an existing results file (the other "
                         "rows, e.g. the deterministic baselines, are kept with their own provenance)")
     p.add_argument("--vectors", default=None,
-                   help="word2vec-format file (experiments/pretrain_vectors.py): adds ffnlp_dan_vec and ffnlp_conv_vec")
+                   help="word2vec-format file (experiments/pretrain_vectors.py): adds ffnlp_dan_vec, ffnlp_conv_vec and ffnlp_ens_vec")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads for every model (1: on a shared 2-core machine, 2 threads contend and "
                         "small matrix products run ~10x slower)")

@@ -140,7 +140,8 @@ def add_parser(sub):
     c.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
     c.add_argument("--vectors", default=None,
-                   help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it")
+                   help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it, "
+                        "and ffnlp_ens_vec, the two averaged")
     c.add_argument("--blas-threads", type=_positive_int, default=1,
                    help="BLAS threads for every model (the models' products are small: more threads mostly "
                         "contend, ~10x slower on a busy 2-core machine)")

@@ -57,7 +57,9 @@ FFNLP_MODELS: dict[str, Callable] = {"ffnlp_dan": ffnlp_dan, "ffnlp_conv": ffnlp
 def pretrained_models(vectors) -> dict[str, Callable]:
     """ffnlp's two models with their embeddings started from a word2vec-format file (e.g. from
     ``experiments/pretrain_vectors.py``): ``ffnlp_dan_vec`` and ``ffnlp_conv_vec``, otherwise the
-    package defaults (the vectors' dimension replaces ``embedding_dim``; vectors are fine-tuned)."""
+    package defaults (the vectors' dimension replaces ``embedding_dim``; vectors are fine-tuned), and
+    ``ffnlp_ens_vec``, the average of those two networks' class probabilities (scikit-learn's soft
+    ``VotingClassifier``)."""
     path = str(vectors)
 
     def dan(random_state=None):
@@ -66,7 +68,12 @@ def pretrained_models(vectors) -> dict[str, Callable]:
     def conv(random_state=None):
         return FFNTextClassifier(doc_vector="conv", embeddings=path, random_state=random_state)
 
-    return {"ffnlp_dan_vec": dan, "ffnlp_conv_vec": conv}
+    def both(random_state=None):
+        from sklearn.ensemble import VotingClassifier
+
+        return VotingClassifier([("dan", dan(random_state)), ("conv", conv(random_state))], voting="soft")
+
+    return {"ffnlp_dan_vec": dan, "ffnlp_conv_vec": conv, "ffnlp_ens_vec": both}
 
 
 def all_models(vectors=None) -> dict[str, Callable]:

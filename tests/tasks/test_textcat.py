@@ -346,12 +346,14 @@ def test_compare_with_pretrained_vectors(tmp_path):
     vec = tmp_path / "vec.txt"
     vec.write_text(f"{len(words)} 6\n" + "".join(f"{w} " + " ".join(f"{x:.4f}" for x in rng.normal(size=6)) + "\n"
                                                 for w in words))
-    assert set(pretrained_models(vec)) == {"ffnlp_dan_vec", "ffnlp_conv_vec"}
+    assert set(pretrained_models(vec)) == {"ffnlp_dan_vec", "ffnlp_conv_vec", "ffnlp_ens_vec"}
     assert "ffnlp_dan_vec" in all_models(vec) and "ffnlp_dan_vec" not in all_models()
     clf = pretrained_models(vec)["ffnlp_dan_vec"](0)
     assert clf.embeddings == str(vec)
-    result = compare(ds, ["ffnlp_dan_vec"], vectors=vec)
-    assert result.rows[0].model == "ffnlp_dan_vec" and result.rows[0].accuracy > 0.8
+    result = compare(ds, ["ffnlp_dan_vec", "ffnlp_ens_vec"], vectors=vec)
+    assert [r.model for r in result.rows] == ["ffnlp_dan_vec", "ffnlp_ens_vec"]
+    assert all(r.accuracy > 0.8 for r in result.rows)
+    assert result.rows[1].n_params > result.rows[0].n_params     # both networks are counted
     with pytest.raises(ValueError, match="unknown model"):
         compare(ds, ["ffnlp_dan_vec"])          # without vectors there is no such model
 
