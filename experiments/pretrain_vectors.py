@@ -8,7 +8,7 @@ lowercased as :class:`ffnlp.tasks.textcat.FFNTextClassifier` does. It writes a w
 for ``FFNTextClassifier(embeddings=PATH)``, ``ffnlp classify train --embeddings PATH`` and
 ``experiments/textcat_compare.py --embeddings PATH``.
 
-    python experiments/pretrain_vectors.py --out /tmp/vectors.txt      # about 10 minutes on 2 cores
+    python experiments/pretrain_vectors.py --out /tmp/vectors.txt      # about 4 minutes on 2 cores
 """
 from __future__ import annotations
 
