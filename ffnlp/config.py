@@ -140,6 +140,7 @@ class TextCatConfig(_ConfigMixin):
     class_weight: str | dict | None = None  # None | "balanced" | {label: weight}
     threshold: float = 0.5
     w2v_epochs: int = 10
+    adapt_vectors: bool = False
     random_state: int | None = None
     verbose: bool = False
 

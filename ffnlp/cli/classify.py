@@ -82,6 +82,8 @@ def add_parser(sub):
     t.add_argument("--embeddings", default=d.embeddings,
                    help="random, word2vec (trained on the input texts), or a word2vec-format vectors file")
     t.add_argument("--freeze-embeddings", action="store_true", help="keep pretrained word vectors fixed")
+    t.add_argument("--adapt-vectors", action="store_true",
+                   help="continue skip-gram training of a vectors file on the input texts before training")
     t.add_argument("--no-bigrams", action="store_true", help="average words only (no bigram features)")
     t.add_argument("--no-nb-direct", action="store_true",
                    help="no naive-Bayes-scaled direct connections from words/bigrams to the outputs")
@@ -202,7 +204,8 @@ def build_config(args):
     try:
         return TextCatConfig(
             doc_vector=args.doc_vector, embedding_dim=args.dim, embeddings=args.embeddings,
-            freeze_embeddings=args.freeze_embeddings, bigrams=not args.no_bigrams, window=args.window,
+            freeze_embeddings=args.freeze_embeddings, adapt_vectors=args.adapt_vectors,
+            bigrams=not args.no_bigrams, window=args.window,
             nb_direct=not args.no_nb_direct, n_models=args.n_models, max_length=args.max_length,
             conv_units=args.conv_units, hidden_layer_sizes=tuple(args.hidden), activation=args.activation,
             word_dropout=args.word_dropout, dropout=args.dropout, learning_rate_init=args.lr, solver=args.solver,

@@ -302,7 +302,11 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     threshold : float, default=0.5
         Multi-label: a label is predicted when its probability reaches it.
     w2v_epochs : int, default=10
-        Epochs of the Word2Vec model for ``embeddings="word2vec"``.
+        Epochs of the Word2Vec model for ``embeddings="word2vec"`` (and for ``adapt_vectors``).
+    adapt_vectors : bool, default=False
+        With a word2vec-format file: before the classifier starts from them, continue skip-gram training
+        of the file's vectors on the training texts (``w2v_epochs`` epochs), so that they move towards the
+        task's domain and words missing from the file get vectors learned in context.
     random_state : int or None
         Seeds the weights, the validation split, shuffling and dropout.
     verbose : bool, default=False
@@ -340,7 +344,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                  term_weighting="tfidf", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
                  learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
                  n_iter_no_change=3, early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3,
-                 class_weight=None, threshold=0.5, w2v_epochs=10, random_state=None, verbose=False):
+                 class_weight=None, threshold=0.5, w2v_epochs=10, adapt_vectors=False, random_state=None,
+                 verbose=False):
         self.doc_vector = doc_vector
         self.embedding_dim = embedding_dim
         self.embeddings = embeddings
@@ -377,6 +382,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.threshold = threshold
         self.w2v_epochs = w2v_epochs
+        self.adapt_vectors = adapt_vectors
         self.random_state = random_state
         self.verbose = verbose
 
@@ -475,6 +481,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                 kv = KeyedVectors.load_word2vec_format(str(path), binary=path.suffix == ".bin")
             except (ValueError, UnicodeDecodeError, EOFError) as exc:
                 raise ValueError(f"{path}: not a word2vec-format file ({exc})") from None
+            if self.adapt_vectors:
+                kv = self._adapt(kv, toks)
         rows, ids = [], []
         for i, word in enumerate(self.vocab_.itos):
             key = word if word in kv.key_to_index else (word.lower() if word.lower() in kv.key_to_index else None)
@@ -483,6 +491,22 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                 rows.append(kv.get_index(key))
         logger.info("pretrained vectors cover %d of %d vocabulary words", len(ids), len(self.vocab_))
         return kv.vectors[np.array(rows, dtype=np.int64)], np.array(ids, dtype=np.int64)
+
+    def _adapt(self, kv, toks):
+        """Continue skip-gram training of ``kv`` on the training texts ``toks`` (``adapt_vectors``)."""
+        from gensim.models import Word2Vec
+
+        t0 = time.perf_counter()
+        w2v = Word2Vec(vector_size=kv.vector_size, window=5, min_count=1, sg=1, negative=5,
+                       seed=self._seed() + 1, workers=1)
+        w2v.build_vocab(toks)
+        known = [w for w in w2v.wv.index_to_key if w in kv.key_to_index]
+        if known:
+            w2v.wv.vectors[[w2v.wv.key_to_index[w] for w in known]] = kv[known]
+        w2v.train(toks, total_examples=w2v.corpus_count, epochs=int(self.w2v_epochs))
+        logger.info("vectors adapted on %d training texts (%d of %d words started from the file) in %.1f s",
+                    len(toks), len(known), len(w2v.wv), time.perf_counter() - t0)
+        return w2v.wv
 
     def _build(self, pre, n_out, seed, nb_scale=None, idf=None):
         """One network: embeddings (``pre``: pretrained rows from :meth:`_pretrained`) -> document vector

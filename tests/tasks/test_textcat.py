@@ -279,6 +279,32 @@ def test_word2vec_format_file(tmp_path, binary_data):
         FFNTextClassifier(embeddings=str(tmp_path / "missing.txt")).fit(X, y)
 
 
+def test_adapt_vectors_continues_word2vec_on_the_training_texts(tmp_path, binary_data):
+    from gensim.models import KeyedVectors
+
+    (X, y), (Xt, yt) = binary_data
+    kv = KeyedVectors(vector_size=6)
+    words = ["great", "dull", "film"]
+    vecs = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
+    kv.add_vectors(words, vecs)
+    path = tmp_path / "vec.txt"
+    kv.save_word2vec_format(str(path))
+    plain = FFNTextClassifier(**FAST, embeddings=str(path)).fit(X, y)
+    adapted = FFNTextClassifier(**FAST, embeddings=str(path), adapt_vectors=True, w2v_epochs=3).fit(X, y)
+    toks = adapted._tokens(X)
+    vec_plain, ids_plain = plain._pretrained(toks)
+    vec_adapt, ids_adapt = adapted._pretrained(toks)
+    assert len(ids_plain) == 3                                  # only the file's words
+    assert len(ids_adapt) > 3                                   # every training word now has a vector
+    stoi = adapted.vocab_.stoi
+    start = vec_adapt[np.searchsorted(ids_adapt, [stoi[w] for w in words])]
+    assert not np.allclose(start, vecs)                         # moved by the extra training ...
+    cos = (start * vecs).sum(1) / np.linalg.norm(start, axis=1) / np.linalg.norm(vecs, axis=1)
+    assert (cos > 0.5).all()                                    # ... but from the file's vectors
+    assert adapted.score(Xt, yt) > 0.8
+    assert adapted.get_config().adapt_vectors is True
+
+
 def test_save_load_round_trip(tmp_path, fitted, binary_data):
     _, (Xt, _) = binary_data
     path = fitted.save(tmp_path / "m.npz")
