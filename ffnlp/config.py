@@ -115,6 +115,7 @@ class TextCatConfig(_ConfigMixin):
     conv_units: int = 200
     conv_pool: str = "max"  # max | mean
     nb_direct: bool = True
+    nb_style: str = "auto"  # auto | mean | nbsvm
     hidden_layer_sizes: tuple[int, ...] = ()
     activation: str = "relu"
     word_dropout: float = 0.0
@@ -152,6 +153,8 @@ class TextCatConfig(_ConfigMixin):
             bad(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
         if self.term_weighting not in ("mean", "tfidf"):
             bad(f"term_weighting must be 'mean' or 'tfidf', got {self.term_weighting!r}")
+        if self.nb_style not in ("auto", "mean", "nbsvm"):
+            bad(f"nb_style must be 'auto', 'mean' or 'nbsvm', got {self.nb_style!r}")
         if self.conv_pool not in ("max", "mean"):
             bad(f"conv_pool must be 'max' or 'mean', got {self.conv_pool!r}")
         if self.monitor not in ("loss", "accuracy"):

@@ -87,6 +87,9 @@ def add_parser(sub):
     t.add_argument("--no-bigrams", action="store_true", help="average words only (no bigram features)")
     t.add_argument("--no-nb-direct", action="store_true",
                    help="no naive-Bayes-scaled direct connections from words/bigrams to the outputs")
+    t.add_argument("--nb-style", choices=["auto", "mean", "nbsvm"], default=d.nb_style,
+                   help="direct connections: averaged (mean) or binarized and pulled towards naive Bayes (nbsvm); "
+                        "auto: nbsvm for two classes")
     t.add_argument("--n-models", type=_positive_int, default=d.n_models, help="networks averaged (ensemble)")
     t.add_argument("--max-length", type=_positive_int, default=d.max_length, help="keep the first N tokens")
     t.add_argument("--window", type=_positive_int, default=d.window, help="conv window (words)")
@@ -206,7 +209,7 @@ def build_config(args):
             doc_vector=args.doc_vector, embedding_dim=args.dim, embeddings=args.embeddings,
             freeze_embeddings=args.freeze_embeddings, adapt_vectors=args.adapt_vectors,
             bigrams=not args.no_bigrams, window=args.window,
-            nb_direct=not args.no_nb_direct, n_models=args.n_models, max_length=args.max_length,
+            nb_direct=not args.no_nb_direct, nb_style=args.nb_style, n_models=args.n_models, max_length=args.max_length,
             conv_units=args.conv_units, hidden_layer_sizes=tuple(args.hidden), activation=args.activation,
             word_dropout=args.word_dropout, dropout=args.dropout, learning_rate_init=args.lr, solver=args.solver,
             max_iter=args.epochs, batch_size=args.batch_size, alpha=args.alpha, min_count=args.min_count,

@@ -397,11 +397,18 @@ class Ensemble(Layer):
 class ScaledBag(Layer):
     """Direct connections from a bag of ids to the outputs, with fixed per-id scales.
 
-    ``Y[d] = mean_{i in d} R[ids_i] * U[ids_i]`` for each sequence ``d`` of a Ragged batch of ids, where
-    ``U`` (vocab_size, n_out) is trained and ``R`` (vocab_size, n_out) is a constant, e.g. the naive Bayes
-    log-count ratio of each feature for each class (Wang & Manning 2012's NB scaling); with ``U = 1`` the
-    output is the multinomial naive Bayes log-odds of the sequence, averaged over its items. An empty
-    sequence gives zeros.
+    ``Y[d] = sum_{i in d} a_{d,i} R[ids_i] * W[ids_i]`` for each sequence ``d`` of a Ragged batch of ids,
+    where ``R`` (vocab_size, n_out) is a constant, e.g. the naive Bayes log-count ratio of each feature
+    for each class (Wang & Manning 2012's NB scaling), and ``W`` is trained:
+
+    * ``pooling="mean"``: ``a`` averages the occurrences (``a = 1 / len(d)`` per occurrence);
+      ``pooling="presence"``: each distinct id counts once (binarized features, as NBSVM);
+    * ``residual=False``: ``W = U`` (``U`` starts at ``init_value``, weight decay pulls it to 0);
+      ``residual=True``: ``W = 1 + U`` (``U`` starts at 0, weight decay pulls the weights back to the naive
+      Bayes solution ``W = 1``, like NBSVM's interpolation towards the mean weight).
+
+    With ``W = 1`` the output is the multinomial naive Bayes log-odds of the sequence (averaged over its
+    items with ``"mean"``). An empty sequence gives zeros.
 
     ``R`` is stored as a parameter, so it is saved with the model, but it receives no gradient and is
     never updated (a sparse parameter with no touched rows).
@@ -417,18 +424,25 @@ class ScaledBag(Layer):
     decay = ("U",)
     sparse_params = ("U", "R")
 
-    def __init__(self, vocab_size, n_out, *, scale=None, init_value=1.0, dtype=np.float32, rng=None):
+    def __init__(self, vocab_size, n_out, *, scale=None, init_value=None, pooling="mean", residual=False,
+                 dtype=np.float32, rng=None):
         super().__init__()
         if vocab_size <= 0 or n_out <= 0:
             raise ValueError(f"ScaledBag: sizes must be positive, got {vocab_size} x {n_out}")
+        if pooling not in ("mean", "presence"):
+            raise ValueError(f"ScaledBag: pooling must be 'mean' or 'presence', got {pooling!r}")
         self.vocab_size, self.n_out = int(vocab_size), int(n_out)
+        self.pooling, self.residual = pooling, bool(residual)
+        if init_value is None:
+            init_value = 0.0 if self.residual else 1.0
         shape = (self.vocab_size, self.n_out)
         R = np.ones(shape, dtype) if scale is None else np.asarray(scale, dtype=dtype).reshape(shape)
         self.params = {"U": np.full(shape, init_value, dtype=dtype), "R": np.ascontiguousarray(R)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def get_config(self):
-        return {"vocab_size": self.vocab_size, "n_out": self.n_out}
+        return {"vocab_size": self.vocab_size, "n_out": self.n_out, "pooling": self.pooling,
+                "residual": self.residual}
 
     def __call__(self, X, *, is_train):
         lengths = _check_ragged(X, "ScaledBag")
@@ -439,8 +453,12 @@ class ScaledBag(Layer):
             raise ValueError(f"ScaledBag: ids must lie in [0, {self.vocab_size}), got [{ids.min()}, {ids.max()}]")
         U = self.params["U"]
         rows, A = bag_matrix(ids, lengths, U.dtype)
+        if self.pooling == "presence":
+            A.sum_duplicates()
+            A.data[:] = 1                                                  # 0/1 per (sequence, id)
         R = self.params["R"][rows]                                        # (n_used, n_out)
-        Y = np.asarray(A @ (R * U[rows]), dtype=U.dtype)                  # (n, n_out)
+        W = U[rows] + 1 if self.residual else U[rows]
+        Y = np.asarray(A @ (R * W), dtype=U.dtype)                        # (n, n_out)
         if not is_train:
             return Y, None
 

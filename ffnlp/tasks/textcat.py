@@ -170,11 +170,14 @@ def hashed_bigrams(ids, lengths, n_buckets: int, offset: int) -> Documents:
     return append_ids(np.asarray(ids, dtype=np.int64), lengths, h.astype(np.int64) + offset, doc)
 
 
-def nb_log_count_ratios(docs: Documents, Y, n_rows: int, smoothing: float = 1.0):
-    """Naive Bayes log-count ratios of binarized features, one column per output (one-vs-rest).
+def nb_log_count_ratios(docs: Documents, Y, n_rows: int, smoothing: float = 1.0, *, multinomial: bool = False):
+    """Naive Bayes log-count ratios of binarized features, one column per output.
 
-    ``r_c = log((p / ||p||_1) / (q / ||q||_1))`` with ``p = smoothing + sum of f over documents of c``,
-    ``q`` the same over the other documents, ``f`` the 0/1 presence of each id (Wang & Manning 2012).
+    One-vs-rest (default): ``r_c = log((p / ||p||_1) / (q / ||q||_1))`` with ``p = smoothing + sum of f over
+    documents of c``, ``q`` the same over the other documents, ``f`` the 0/1 presence of each id (Wang &
+    Manning 2012). ``multinomial=True`` (several exclusive classes feeding a softmax): the multinomial
+    naive Bayes log-probabilities ``log(p_c / ||p_c||_1)``, centred over the classes for each id, so that
+    a softmax over their sums is the naive Bayes posterior (with uniform priors).
 
     Parameters
     ----------
@@ -191,13 +194,18 @@ def nb_log_count_ratios(docs: Documents, Y, n_rows: int, smoothing: float = 1.0)
     doc = np.repeat(np.arange(n), docs.lengths)                                # (n_ids,)
     keys = np.unique(doc * np.int64(n_rows) + docs.ids)                         # binarized (doc, id) pairs
     d, i = keys // n_rows, keys % n_rows
-    R = np.empty((n_rows, Y.shape[1]), dtype=np.float32)
+    R = np.empty((n_rows, Y.shape[1]), dtype=np.float64)
     for c in range(Y.shape[1]):
         pos = Y[d, c] > 0.5
         p = smoothing + np.bincount(i[pos], minlength=n_rows)                  # (n_rows,)
+        if multinomial:
+            R[:, c] = np.log(p / p.sum())
+            continue
         q = smoothing + np.bincount(i[~pos], minlength=n_rows)
         R[:, c] = np.log(p / p.sum()) - np.log(q / q.sum())
-    return R
+    if multinomial:
+        R -= R.mean(axis=1, keepdims=True)
+    return R.astype(np.float32)
 
 
 def _is_token_lists(X) -> bool:
@@ -251,6 +259,13 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         ``min_count`` times).
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
+    nb_style : {"auto", "mean", "nbsvm"}, default="auto"
+        ``"mean"``: the direct connections average the scaled weights of a document's words, and start at
+        1 with weight decay towards 0; ``"nbsvm"``: each distinct word or bigram counts once (binarized, as
+        NBSVM), and weight decay pulls the weights back to the naive Bayes solution (NBSVM's interpolation);
+        with several exclusive classes the scales are the multinomial naive Bayes log-probabilities.
+        ``"auto"``: ``"nbsvm"`` for a binary task (one sigmoid output), ``"mean"`` otherwise (the choice
+        that did best on the validation data of ``experiments/textcat_tune.py``).
     nb_direct : bool, default=True
         Add direct connections from the words (and bigrams) to the outputs, each scaled by its naive Bayes
         log-count ratio (Wang & Manning 2012) and starting at the naive Bayes log-odds
@@ -340,7 +355,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
-                 nb_direct=True, hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
+                 nb_direct=True, nb_style="auto", hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
                  term_weighting="tfidf", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
                  learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
                  n_iter_no_change=3, early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3,
@@ -357,6 +372,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.conv_units = conv_units
         self.conv_pool = conv_pool
         self.nb_direct = nb_direct
+        self.nb_style = nb_style
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.word_dropout = word_dropout
@@ -549,7 +565,15 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         net = chain(*layers, *mlp.layers)
         if nb_scale is None:
             return net
-        return Ensemble(net, ScaledBag(n_rows, n_out, scale=nb_scale), reduce="sum")
+        nbsvm = self._nb_style() == "nbsvm"
+        return Ensemble(net, ScaledBag(n_rows, n_out, scale=nb_scale, pooling="presence" if nbsvm else "mean",
+                                       residual=nbsvm), reduce="sum")
+
+    def _nb_style(self) -> str:
+        """``nb_style`` with ``"auto"`` resolved: ``"nbsvm"`` for one sigmoid output, else ``"mean"``."""
+        if self.nb_style != "auto":
+            return self.nb_style
+        return "nbsvm" if not self.multilabel_ and self._n_out() == 1 else "mean"
 
     def _idf(self, docs):
         """Smoothed inverse document frequencies ``log((1 + n) / (1 + df)) + 1`` of every id (words and
@@ -573,6 +597,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             Y = targets.reshape(-1, 1)
         else:
             Y = np.eye(self._n_out(), dtype=np.float32)[targets]
+            if self._nb_style() == "nbsvm":   # exclusive classes, one softmax: start from multinomial NB
+                return nb_log_count_ratios(docs, Y, n_rows, multinomial=True)
         return nb_log_count_ratios(docs, Y, n_rows)
 
     def _make_optimizer(self):
@@ -860,7 +886,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         """Read a file written by :meth:`save`; :class:`~ffnlp.errors.ModelFileError` for any other file."""
         model, meta, extra = load_model(path, kind=KIND)
         try:
-            clf = cls.from_config(TextCatConfig.from_dict(meta["config"]))
+            config = dict(meta["config"])
+            config.setdefault("nb_style", "mean")     # files written before nb_style: the mean style
+            clf = cls.from_config(TextCatConfig.from_dict(config))
             clf.vocab_ = Vocab.from_dict(meta["vocab"], path=path)
             clf.classes_ = np.array(meta["classes"])
             clf.multilabel_ = bool(meta["multilabel"])

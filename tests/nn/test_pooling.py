@@ -218,6 +218,25 @@ def test_scaled_bag_forward_gradient_and_frozen_scale(rng):
     assert not np.array_equal(layer.params["U"][1], U0[1])
 
 
+def test_scaled_bag_presence_pooling_and_residual_weights(rng):
+    R = rng.standard_normal((6, 2))
+    layer = ScaledBag(6, 2, scale=R, pooling="presence", residual=True, dtype=np.float64)
+    np.testing.assert_array_equal(layer.params["U"], 0)            # starts at naive Bayes: W = 1 + U = 1
+    ids = Ragged(np.array([1, 2, 2, 5, 0]), np.array([3, 0, 2]))
+    Y, _ = layer(ids, is_train=False)
+    np.testing.assert_allclose(Y, [R[1] + R[2], np.zeros(2), R[5] + R[0]])  # id 2 counts once
+    layer.params["U"][...] = rng.standard_normal((6, 2))
+    W = 1 + layer.params["U"]
+    Y, _ = layer(ids, is_train=False)
+    np.testing.assert_allclose(Y[0], R[1] * W[1] + R[2] * W[2])
+    _assert_passes({k: v for k, v in check_layer(layer, ids).items() if not k.startswith("0.R")})
+    assert layer.get_config() == {"vocab_size": 6, "n_out": 2, "pooling": "presence", "residual": True}
+    with pytest.raises(ValueError, match="pooling"):
+        ScaledBag(6, 2, pooling="max")
+    old = ScaledBag.from_config({"vocab_size": 6, "n_out": 2})    # files written before these options
+    assert old.pooling == "mean" and not old.residual and old.params["U"][0, 0] == 1
+
+
 def test_sum_ensemble_adds_branches(rng):
     a, b = Dense(3, 2, rng=rng, dtype=np.float64), Dense(3, 2, rng=rng, dtype=np.float64)
     X = rng.standard_normal((4, 3))
