@@ -305,6 +305,66 @@ def test_adapt_vectors_continues_word2vec_on_the_training_texts(tmp_path, binary
     assert adapted.get_config().adapt_vectors is True
 
 
+def _scaled_bag(clf):
+    from ffnlp.nn.pooling import ScaledBag
+    return next(layer for layer in clf.model_.walk() if isinstance(layer, ScaledBag))
+
+
+def test_nb_style_auto_binary_is_nbsvm_multiclass_is_mean(binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**FAST).fit(X, y)
+    bag = _scaled_bag(clf)
+    assert clf.nb_style == "auto" and bag.pooling == "presence" and bag.residual
+    assert clf.score(Xt, yt) > 0.8
+    X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)
+    bag3 = _scaled_bag(FFNTextClassifier(**FAST).fit(X3, y3))
+    assert bag3.pooling == "mean" and not bag3.residual
+    bag_mean = _scaled_bag(FFNTextClassifier(**FAST, nb_style="mean").fit(X, y))
+    assert bag_mean.pooling == "mean" and not bag_mean.residual
+    with pytest.raises(ValueError, match="nb_style"):
+        FFNTextClassifier(nb_style="svm").fit(X, y)
+
+
+def test_multinomial_nb_ratios_give_the_naive_bayes_posterior():
+    from ffnlp.tasks.textcat import nb_log_count_ratios
+
+    # 3 classes, ids 0..4; documents as id lists
+    docs_ids = [[0, 1], [0, 0, 2], [3], [3, 4], [1, 4], [2]]
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    docs = Documents(np.concatenate(docs_ids), [len(d) for d in docs_ids])
+    Y = np.eye(3)[labels]
+    R = nb_log_count_ratios(docs, Y, 5, multinomial=True)
+    np.testing.assert_allclose(R.sum(axis=1), 0, atol=1e-6)          # centred over the classes
+    # by hand: binarized counts per class + 1, normalized; the posterior of a document is their product
+    counts = np.ones((3, 5))
+    for ids, c in zip(docs_ids, labels):
+        counts[c, sorted(set(ids))] += 1
+    logp = np.log(counts / counts.sum(axis=1, keepdims=True))
+    test = [0, 4]
+    post = np.exp(logp[:, test].sum(1)); post /= post.sum()
+    z = R[test].sum(0); soft = np.exp(z - z.max()); soft /= soft.sum()
+    np.testing.assert_allclose(soft, post, rtol=1e-5)
+
+
+def test_files_without_nb_style_load_as_the_mean_style(tmp_path, binary_data):
+    import json
+
+    (X, y), (Xt, _) = binary_data
+    clf = FFNTextClassifier(**FAST, nb_style="mean").fit(X, y)
+    path = clf.save(tmp_path / "m.npz")
+    # rewrite the metadata as an older version wrote it: no nb_style
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["__meta__"][()]))
+    del meta["config"]["nb_style"]
+    arrays["__meta__"] = np.array(json.dumps(meta, sort_keys=True))
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    again = load_textcat_model(old)
+    assert again.nb_style == "mean"
+    np.testing.assert_array_equal(again.predict_proba(Xt), clf.predict_proba(Xt))
+
+
 def test_save_load_round_trip(tmp_path, fitted, binary_data):
     _, (Xt, _) = binary_data
     path = fitted.save(tmp_path / "m.npz")
