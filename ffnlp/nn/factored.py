@@ -112,6 +112,13 @@ def _init_weight(rng, init, shape, dtype):
 class _FusedOutput(Layer):
     """Shared parts: the work buffer and the batched ``logprob``."""
 
+    def _ones(self, n, dtype):
+        """A cached vector of ``n`` ones (for row sums by matrix-vector product)."""
+        ones = getattr(self, "_ones_cache", None)
+        if ones is None or ones.shape[0] != n or ones.dtype != dtype:
+            ones = self._ones_cache = np.ones(n, dtype=dtype)
+        return ones
+
     def _buffer(self, shape, dtype):
         # One reusable (n_samples, n_out) work array: a fresh 16 MB array per step costs page faults.
         buf = getattr(self, "_work", None)
@@ -255,7 +262,7 @@ class SoftmaxOutput(_FusedOutput):
         mx = Z.max(axis=1, keepdims=True)                   # (n, 1)
         Z -= mx
         np.exp(Z, out=Z)
-        s = Z.sum(axis=1)                                   # (n,)
+        s = Z @ self._ones(self.n_out, W.dtype)             # (n,) row sums; a GEMV is ~3x faster than sum()
         per = np.log(s.astype(np.float64)) - (zt - mx[:, 0])  # (n,) NLL
         # dZ = diag(r) E - diag(w/n) onehot(y), with E = exp(Z - max) and r = w / (n s). The row scaling
         # is folded into the small factors (X, dX) instead of a pass over the (n, n_out) array.
