@@ -167,6 +167,30 @@ def test_bad_arguments_exit_nonzero(tmp_path, capsys):
     assert rc != 0 and "dropout" in err and not (tmp_path / "m.npz").exists()
 
 
+def test_blas_threads_option(tmp_path, capsys):
+    from threadpoolctl import threadpool_info
+
+    import ffnlp.cli.classify as cli
+
+    seen = []
+    real = cli.cmd_train
+
+    def spy(args):
+        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+        return real(args)
+
+    src = _write_fasttext(tmp_path / "t.txt", _docs(40))
+    argv = ["classify", "train", "--input", str(src), "--output", str(tmp_path / "m.npz"), "--epochs", "2"]
+    import unittest.mock as mock
+    with mock.patch.object(cli, "cmd_train", spy):          # the parser wraps it in the thread limit
+        rc, _, _ = run([*argv, "--blas-threads", "1"], capsys)
+    assert rc == 0 and (tmp_path / "m.npz").exists()
+    assert seen and all(n == 1 for n in seen[0])
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--blas-threads", "0"])
+    assert exc.value.code != 0
+
+
 # -- compare ------------------------------------------------------------------------------------------
 
 
