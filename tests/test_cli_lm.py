@@ -146,3 +146,25 @@ def test_unknown_context_and_foreign_models(models, corpus, tmp_path, capsys):
     assert code == 2 and "broken.npz" in err
     code, _, err = _run(capsys, ["lm", "generate", str(nn), "--temperature", "0"])
     assert code == 2 and "temperature" in err
+
+
+def test_blas_threads_option(corpus, tmp_path, capsys):
+    from threadpoolctl import threadpool_info
+
+    import ffnlp.cli.lm as cli
+
+    seen, real = [], cli.cmd_train
+
+    def spy(args):
+        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+        return real(args)
+
+    import unittest.mock as mock
+    with mock.patch.object(cli, "cmd_train", spy):           # the parser wraps it in the thread limit
+        code, _, _ = _run(capsys, ["lm", "train", "--corpus", str(corpus), *FAST, "--blas-threads", "1",
+                                   "--output", str(tmp_path / "m.npz")])
+    assert code == 0 and (tmp_path / "m.npz").exists()
+    assert seen and all(n == 1 for n in seen[0])
+    with pytest.raises(SystemExit) as exc:
+        main(["lm", "train", "--corpus", str(corpus), "--blas-threads", "0"])
+    assert exc.value.code != 0

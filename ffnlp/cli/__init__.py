@@ -35,6 +35,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def with_blas_threads(cmd):
+    """Run ``cmd(args)`` with BLAS limited to ``args.blas_threads`` threads when that is set (the verbs'
+    ``--blas-threads``; on a busy 2-core machine one thread is often the faster choice)."""
+    import functools
+
+    @functools.wraps(cmd)
+    def run(args):
+        if getattr(args, "blas_threads", None) is None:
+            return cmd(args)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(args.blas_threads, user_api="blas"):
+            return cmd(args)
+
+    return run
+
+
+def add_blas_threads(parser) -> None:
+    """The ``--blas-threads N`` option (default: the library's own thread count)."""
+    def positive(text):
+        value = int(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        return value
+
+    parser.add_argument("--blas-threads", type=positive, default=None,
+                        help="BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
+
+
 def emit_json(obj) -> None:
     """Print ``obj`` as one JSON line (the last line of stdout, by convention)."""
     print(json.dumps(obj, sort_keys=True, default=_json_default))

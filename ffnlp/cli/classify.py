@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.cli import emit_json, emit_metrics
+from ffnlp.cli import add_blas_threads, emit_json, emit_metrics, with_blas_threads
 from ffnlp.errors import DataError, FFNLPError
 
 #: Datasets compared when none is named: both ship with gensim's test data.
@@ -112,9 +112,8 @@ def add_parser(sub):
     t.add_argument("--no-early-stopping", action="store_true", help="train all epochs on all the data")
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--json", action="store_true", help="print the training summary as one JSON line")
-    t.add_argument("--blas-threads", type=_positive_int, default=None,
-                   help="BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
-    t.set_defaults(func=_with_blas_threads(cmd_train))
+    add_blas_threads(t)
+    t.set_defaults(func=with_blas_threads(cmd_train))
 
     e = verbs.add_parser("test", help="evaluate a model on labeled text", formatter_class=fmt)
     e.add_argument("model", help="model file from 'ffnlp classify train'")
@@ -124,9 +123,8 @@ def add_parser(sub):
     e.add_argument("--encoding", default="utf-8", help="text encoding of the input")
     e.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
-    e.add_argument("--blas-threads", type=_positive_int, default=None,
-                   help="BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
-    e.set_defaults(func=_with_blas_threads(cmd_test))
+    add_blas_threads(e)
+    e.set_defaults(func=with_blas_threads(cmd_test))
 
     pr = verbs.add_parser("predict", help="predict labels of documents, one per line", formatter_class=fmt)
     pr.add_argument("model", help="model file from 'ffnlp classify train'")
@@ -136,9 +134,8 @@ def add_parser(sub):
     pr.add_argument("--prob", action="store_true", help="print each label's probability after it")
     pr.add_argument("--threshold", type=_probability, default=0.0, help="leave out labels below this probability")
     pr.add_argument("--encoding", default="utf-8", help="text encoding of the input")
-    pr.add_argument("--blas-threads", type=_positive_int, default=None,
-                   help="BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
-    pr.set_defaults(func=_with_blas_threads(cmd_predict))
+    add_blas_threads(pr)
+    pr.set_defaults(func=with_blas_threads(cmd_predict))
 
     c = verbs.add_parser("compare", help="ffnlp's classifiers vs scikit-learn baselines on identical splits",
                          formatter_class=fmt)
@@ -346,22 +343,6 @@ def cmd_predict(args):
         else:
             out.append(" ".join(str(lab) for lab in row))
     sys.stdout.write("\n".join(out) + "\n")
-
-
-def _with_blas_threads(cmd):
-    """Run ``cmd(args)`` with BLAS limited to ``args.blas_threads`` threads when that is set."""
-    import functools
-
-    @functools.wraps(cmd)
-    def run(args):
-        if getattr(args, "blas_threads", None) is None:
-            return cmd(args)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(args.blas_threads, user_api="blas"):
-            return cmd(args)
-
-    return run
 
 
 def cmd_compare(args):

@@ -7,7 +7,7 @@ import argparse
 import logging
 import time
 
-from ffnlp.cli import emit_json, emit_metrics
+from ffnlp.cli import add_blas_threads, emit_json, emit_metrics, with_blas_threads
 from ffnlp.errors import FFNLPError
 
 DEFAULT_CORPUS = "lee"
@@ -76,7 +76,8 @@ def add_parser(sub):
     t.add_argument("--wordsim", action="store_true", help="score the embeddings on WordSim-353 (gensim's copy)")
     t.add_argument("--no-test", action="store_true", help="do not report the test perplexity")
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
-    t.set_defaults(func=cmd_train)
+    add_blas_threads(t)
+    t.set_defaults(func=with_blas_threads(cmd_train))
 
     pp = verbs.add_parser("perplexity", help="exact perplexity of a model on a corpus split")
     pp.add_argument("model", help="model file from 'ffnlp lm train --output' (neural or n-gram)")
@@ -86,7 +87,8 @@ def add_parser(sub):
     pp.add_argument("--mix", default=None,
                     help="n-gram model file to interpolate with (weight tuned on the validation split)")
     pp.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
-    pp.set_defaults(func=cmd_perplexity)
+    add_blas_threads(pp)
+    pp.set_defaults(func=with_blas_threads(cmd_perplexity))
 
     pr = verbs.add_parser("predict", help="the k most probable next words after a context")
     pr.add_argument("model", help="model file (neural or n-gram)")
