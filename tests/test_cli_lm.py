@@ -165,6 +165,13 @@ def test_blas_threads_option(corpus, tmp_path, capsys):
                                    "--output", str(tmp_path / "m.npz")])
     assert code == 0 and (tmp_path / "m.npz").exists()
     assert seen and all(n == 1 for n in seen[0])
+    # without the flag: 1 thread for the factored output (the default), the library's count for the full one
+    from ffnlp.cli.lm import _train_threads
+    from ffnlp.cli import build_parser
+    args = build_parser().parse_args(["lm", "train", "--corpus", str(corpus)])
+    assert _train_threads(args) == 1
+    args = build_parser().parse_args(["lm", "train", "--corpus", str(corpus), "--output-layer", "full"])
+    assert _train_threads(args) is None
     with pytest.raises(SystemExit) as exc:
         main(["lm", "train", "--corpus", str(corpus), "--blas-threads", "0"])
     assert exc.value.code != 0

@@ -35,25 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def with_blas_threads(cmd):
-    """Run ``cmd(args)`` with BLAS limited to ``args.blas_threads`` threads when that is set (the verbs'
-    ``--blas-threads``; on a busy 2-core machine one thread is often the faster choice)."""
+def with_blas_threads(cmd, default=None):
+    """Run ``cmd(args)`` with BLAS limited to ``args.blas_threads`` threads (the verbs' ``--blas-threads``);
+    when that is not given, to ``default(args)`` threads if ``default`` is a callable that returns a number
+    (a verb's own choice), else with the library's thread count."""
     import functools
 
     @functools.wraps(cmd)
     def run(args):
-        if getattr(args, "blas_threads", None) is None:
+        threads = getattr(args, "blas_threads", None)
+        if threads is None and default is not None:
+            threads = default(args)
+        if threads is None:
             return cmd(args)
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(args.blas_threads, user_api="blas"):
+        with threadpool_limits(threads, user_api="blas"):
             return cmd(args)
 
     return run
 
 
-def add_blas_threads(parser) -> None:
-    """The ``--blas-threads N`` option (default: the library's own thread count)."""
+def add_blas_threads(parser, help=None) -> None:
+    """The ``--blas-threads N`` option (default: the library's own thread count, or the verb's choice)."""
     def positive(text):
         value = int(text)
         if value <= 0:
@@ -61,7 +65,7 @@ def add_blas_threads(parser) -> None:
         return value
 
     parser.add_argument("--blas-threads", type=positive, default=None,
-                        help="BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
+                        help=help or "BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
 
 
 def emit_json(obj) -> None:
