@@ -53,7 +53,8 @@ def config_for(args) -> LMConfig:
         context_size=args.context, embedding_dim=args.embedding_dim, hidden=tuple(args.hidden), direct=not args.no_direct,
         output=args.output_kind, optimizer=args.optimizer, learning_rate=args.lr, lr_decay=args.lr_decay,
         momentum=args.momentum, adam_eps=args.adam_eps, halve_lr_on_plateau=args.halve_lr,
-        weight_decay=args.weight_decay, dropout=args.dropout, batch_size=args.batch_size, epochs=args.epochs,
+        weight_decay=args.weight_decay, dropout=args.dropout, input_dropout=args.input_dropout,
+        activation=args.activation, batch_size=args.batch_size, epochs=args.epochs,
         n_iter_no_change=args.patience, max_seconds=args.max_minutes * 60 if args.max_minutes else None,
         sentence_ends=args.setting == "ffnlp", cross_sentence=args.setting == "bengio", seed=args.seed,
         log_every=args.log_every)
@@ -64,7 +65,7 @@ def main(argv=None) -> dict:
     p.add_argument("--setting", choices=["bengio", "ffnlp"], default="bengio", help="vocabulary/stream setting")
     p.add_argument("--context", type=int, default=4, help="context size n-1 (default: 4, i.e. n = 5)")
     p.add_argument("--embedding-dim", type=int, default=60, help="m (default: 60)")
-    p.add_argument("--hidden", type=int, nargs="*", default=[100], help="tanh hidden sizes (default: 100)")
+    p.add_argument("--hidden", type=int, nargs="*", default=[100], help="hidden sizes (default: 100)")
     p.add_argument("--no-direct", action="store_true", help="no direct input-to-output connections")
     p.add_argument("--output-kind", choices=["full", "factored"], default="factored", help="softmax (default: factored)")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
@@ -75,6 +76,8 @@ def main(argv=None) -> dict:
     p.add_argument("--adam-eps", type=float, default=1e-8)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--dropout", type=float, default=0.3)
+    p.add_argument("--input-dropout", type=float, default=0.0, help="dropout on the context embeddings")
+    p.add_argument("--activation", default="tanh", help="hidden activation (default: tanh, as Bengio)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=3)
