@@ -31,9 +31,9 @@ def add_parser(sub):
 
     t = verbs.add_parser("train", help="train a window LM (or a KN n-gram model) and report perplexities",
                          description="Defaults depend on the corpus (LMConfig.preset): lee n=4 m=32 h=64, Adam "
-                                     "(under a minute); brown n=5 m=60 h=100 tanh min_count 4 and ptb n=5 m=128 h=400,400 "
-                                     "ReLU with input dropout, both SGD with momentum, dropout and halving on "
-                                     "plateaus. Flags left out keep the preset.")
+                                     "(under a minute); brown (min_count 4) and ptb n=5 m=128 h=400,400 ReLU with input "
+                                     "dropout, SGD with momentum, dropout and halving on plateaus. Flags left out "
+                                     "keep the preset.")
     t.add_argument("--corpus", default=DEFAULT_CORPUS,
                    help="registered LM corpus (brown, ptb, lee) or a text file/folder (default: lee)")
     t.add_argument("--encoding", default="utf-8", help="encoding of a text file/folder corpus (default: utf-8)")
@@ -61,7 +61,7 @@ def add_parser(sub):
     t.add_argument("--input-dropout", type=float, default=None,
                    help="dropout on the concatenated context embeddings (default: 0)")
     t.add_argument("--activation", choices=["tanh", "relu", "leaky_relu", "sigmoid", "softplus"], default=None,
-                   help="of the hidden layers (default: preset; tanh, as Bengio, except ptb's relu)")
+                   help="of the hidden layers (default: preset; relu for brown and ptb, tanh for the rest)")
     t.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: preset)")
     t.add_argument("--epochs", type=int, default=None, help="most epochs (default: preset)")
     t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement (default: preset)")
