@@ -259,6 +259,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         ``min_count`` times).
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
+    nb_direct : bool, default=True
+        Add direct connections from the words (and bigrams) to the outputs, each scaled by its naive Bayes
+        log-count ratio (Wang & Manning 2012) and starting at the naive Bayes log-odds
+        (:class:`ffnlp.nn.pooling.ScaledBag`), like Bengio et al. (2003)'s direct connections.
     nb_style : {"auto", "mean", "nbsvm"}, default="auto"
         ``"mean"``: the direct connections average the scaled weights of a document's words, and start at
         1 with weight decay towards 0; ``"nbsvm"``: each distinct word or bigram counts once (binarized, as
@@ -266,10 +270,6 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         with several exclusive classes the scales are the multinomial naive Bayes log-probabilities.
         ``"auto"``: ``"nbsvm"`` for a binary task (one sigmoid output), ``"mean"`` otherwise (the choice
         that did best on the validation data of ``experiments/textcat_tune.py``).
-    nb_direct : bool, default=True
-        Add direct connections from the words (and bigrams) to the outputs, each scaled by its naive Bayes
-        log-count ratio (Wang & Manning 2012) and starting at the naive Bayes log-odds
-        (:class:`ffnlp.nn.pooling.ScaledBag`), like Bengio et al. (2003)'s direct connections.
     hidden_layer_sizes : tuple of int, default=()
         Hidden layers after the document vector (``()`` = a linear softmax on it, as fastText).
     activation : str, default="relu"
