@@ -150,14 +150,13 @@ def add_parser(sub):
     c.add_argument("--vectors", default=None,
                    help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it, "
                         "and ffnlp_ens_vec, the two averaged")
-    c.add_argument("--blas-threads", type=_positive_int, default=1,
-                   help="BLAS threads for every model (the models' products are small: more threads mostly "
-                        "contend, ~10x slower on a busy 2-core machine)")
+    add_blas_threads(c, help="BLAS threads for every model (default: 1; the models' products are small: more "
+                             "threads mostly contend, ~10x slower on a busy 2-core machine)")
     out = c.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the results as one JSON line")
     out.add_argument("--markdown", action="store_true", help="print Markdown tables")
     out.add_argument("--csv", action="store_true", help="print CSV")
-    c.set_defaults(func=cmd_compare)
+    c.set_defaults(func=with_blas_threads(cmd_compare, default=lambda args: 1))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -346,13 +345,6 @@ def cmd_predict(args):
 
 
 def cmd_compare(args):
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(args.blas_threads):
-        _compare(args)
-
-
-def _compare(args):
     from ffnlp.tasks.compare import compare, format_rows
 
     datasets = args.dataset or list(DEFAULT_DATASETS)

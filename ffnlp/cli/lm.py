@@ -43,13 +43,13 @@ def add_parser(sub):
     t.add_argument("--embedding-dim", type=int, default=None, help="embedding size m (default: preset)")
     t.add_argument("--hidden", type=_sizes, default=None, help="hidden sizes, e.g. 100 or 200,100; '' = none (default: preset)")
     t.add_argument("--direct", action=argparse.BooleanOptionalAction, default=None,
-                   help="direct connections from the embeddings to the output (default: on)")
+                   help="direct connections from the embeddings to the output (default: preset; off for brown and ptb)")
     t.add_argument("--output-layer", choices=["factored", "full"], default=None,
                    help="exact class-factored softmax or the full softmax (default: factored)")
     t.add_argument("--classes", type=int, default=None, help="word classes of the factored output (default: sqrt|V|)")
     t.add_argument("--min-count", type=int, default=None, help="vocabulary: keep words seen this often (default: preset)")
     t.add_argument("--max-vocab", type=int, default=None, help="vocabulary: at most this many entries (default: no limit)")
-    t.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="default: adam")
+    t.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="default: preset (sgd for brown and ptb, adam otherwise)")
     t.add_argument("--learning-rate", type=float, default=None, help="default: preset")
     t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t), Bengio's schedule (default: preset)")
     t.add_argument("--momentum", type=float, default=None, help="sgd momentum (default: preset)")
