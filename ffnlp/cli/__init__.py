@@ -64,7 +64,8 @@ def add_blas_threads(parser, help=None) -> None:
             raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
         return value
 
-    parser.add_argument("--blas-threads", type=positive, default=None,
+    # SUPPRESS: absent from args when not given (read with getattr), and no "(default: None)" in the help
+    parser.add_argument("--blas-threads", type=positive, default=argparse.SUPPRESS,
                         help=help or "BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
 
 
