@@ -224,6 +224,35 @@ def test_compare_with_word_vectors(tmp_path, capsys):
     assert rc != 0 and "missing.txt" in err
     rc, _, err = run(argv, capsys)                       # no vectors: no such model
     assert rc != 0 and "ffnlp_dan_vec" in err
+    argv[argv.index("ffnlp_dan_vec")] = "ffnlp_ens_mine"
+    rc, out, _ = run([*argv, "--vectors", str(vec), "--vectors-name", "mine", "--json"], capsys)
+    assert rc == 0 and json.loads(out.strip().splitlines()[-1])["rows"][0]["model"] == "ffnlp_ens_mine"
+
+
+def test_vectors_exports_the_word_vectors(tmp_path, capsys, model_path):
+    from gensim.models import KeyedVectors
+
+    from ffnlp.tasks.textcat import load_textcat_model
+
+    out_vec = tmp_path / "sub" / "v.txt"
+    rc, out, _ = run(["classify", "vectors", str(model_path), "--output", str(out_vec), "--json"], capsys)
+    assert rc == 0
+    summary = json.loads(out.strip().splitlines()[-1])
+    kv = KeyedVectors.load_word2vec_format(str(out_vec))
+    clf = load_textcat_model(model_path)
+    assert summary["words"] == len(kv) == len(clf.vocab_) - 4 and summary["dim"] == kv.vector_size
+    np.testing.assert_allclose(kv.vectors, clf.word_vectors().vectors, atol=1e-6)
+    # they start a new model: ffnlp classify train --embeddings FILE
+    train = _write_fasttext(tmp_path / "train.txt", _docs(60))
+    rc, _, _ = run(["classify", "train", "--input", str(train), "--output", str(tmp_path / "m2.npz"),
+                    "--embeddings", str(out_vec), "--epochs", "1"], capsys)
+    assert rc == 0
+    rc, _, err = run(["classify", "vectors", str(model_path), "--output", str(tmp_path / "x.txt"),
+                      "--member", "5"], capsys)
+    assert rc != 0 and "member" in err and not (tmp_path / "x.txt").exists()
+    other = save_npz(tmp_path / "image.npz", {"w": np.zeros(3)}, {}, kind="image")
+    rc, out, err = run(["classify", "vectors", str(other), "--output", str(tmp_path / "y.txt")], capsys)
+    assert rc != 0 and "'image'" in err and not (tmp_path / "y.txt").exists()
 
 
 def test_compare_unknown_model_or_dataset(capsys):

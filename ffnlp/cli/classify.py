@@ -22,6 +22,7 @@ import numpy as np
 
 from ffnlp.cli import add_blas_threads, emit_json, emit_metrics, with_blas_threads
 from ffnlp.errors import DataError, FFNLPError
+from ffnlp.text.vocab import SPECIALS
 
 #: Datasets compared when none is named: both ship with gensim's test data.
 DEFAULT_DATASETS = ("mini_newsgroup", "polarity")
@@ -137,6 +138,15 @@ def add_parser(sub):
     add_blas_threads(pr)
     pr.set_defaults(func=with_blas_threads(cmd_predict))
 
+    v = verbs.add_parser("vectors", help="write a model's trained word vectors as a word2vec-format file",
+                         formatter_class=fmt)
+    v.add_argument("model", help="model file from 'ffnlp classify train'")
+    v.add_argument("--output", required=True,
+                   help="word2vec-format file to write (binary when it ends in .bin), for --embeddings")
+    v.add_argument("--member", type=int, default=0, help="which member of an ensemble (--n-models) to export")
+    v.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    v.set_defaults(func=cmd_vectors)
+
     c = verbs.add_parser("compare", help="ffnlp's classifiers vs scikit-learn baselines on identical splits",
                          formatter_class=fmt)
     c.add_argument("--dataset", action="append", default=None,
@@ -150,6 +160,8 @@ def add_parser(sub):
     c.add_argument("--vectors", default=None,
                    help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it, "
                         "and ffnlp_ens_vec, the two averaged")
+    c.add_argument("--vectors-name", default="vec",
+                   help="suffix of those rows' names (ffnlp_dan_NAME, ...), to tell vector files apart")
     add_blas_threads(c, help="BLAS threads for every model (default: 1; the models' products are small: more "
                              "threads mostly contend, ~10x slower on a busy 2-core machine)")
     out = c.add_mutually_exclusive_group()
@@ -344,6 +356,19 @@ def cmd_predict(args):
     sys.stdout.write("\n".join(out) + "\n")
 
 
+def cmd_vectors(args):
+    clf = _load(args.model)
+    try:
+        path = clf.save_word_vectors(args.output, member=args.member)
+    except ValueError as exc:
+        raise FFNLPError(f"{args.model}: {exc}") from None
+    summary = {"words": len(clf.vocab_) - len(SPECIALS), "dim": int(clf.embedding_dim_), "output": str(path)}
+    if args.json:
+        emit_json(summary)
+    else:
+        emit_metrics(summary)
+
+
 def cmd_compare(args):
     from ffnlp.tasks.compare import compare, format_rows
 
@@ -358,7 +383,7 @@ def cmd_compare(args):
                 warnings.filterwarnings("ignore", message=".*epochs reached.*")
                 warnings.filterwarnings("ignore", module="sklearn")
                 result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
-                                 vectors=args.vectors)
+                                 vectors=args.vectors, vectors_name=args.vectors_name)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise

@@ -54,12 +54,14 @@ def ffnlp_conv(random_state=None) -> FFNTextClassifier:
 FFNLP_MODELS: dict[str, Callable] = {"ffnlp_dan": ffnlp_dan, "ffnlp_conv": ffnlp_conv}
 
 
-def pretrained_models(vectors) -> dict[str, Callable]:
+def pretrained_models(vectors, name: str = "vec") -> dict[str, Callable]:
     """ffnlp's two models with their embeddings started from a word2vec-format file (e.g. from
     ``experiments/pretrain_vectors.py``): ``ffnlp_dan_vec`` and ``ffnlp_conv_vec``, otherwise the
     package defaults (the vectors' dimension replaces ``embedding_dim``; vectors are fine-tuned), and
     ``ffnlp_ens_vec``, the average of those two networks' class probabilities (scikit-learn's soft
-    ``VotingClassifier``)."""
+    ``VotingClassifier``). ``name`` replaces the ``vec`` suffix, to tell several vector files apart."""
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"vectors name must be letters, digits and underscores, got {name!r}")
     path = str(vectors)
 
     def dan(random_state=None):
@@ -73,13 +75,13 @@ def pretrained_models(vectors) -> dict[str, Callable]:
 
         return VotingClassifier([("dan", dan(random_state)), ("conv", conv(random_state))], voting="soft")
 
-    return {"ffnlp_dan_vec": dan, "ffnlp_conv_vec": conv, "ffnlp_ens_vec": both}
+    return {f"ffnlp_dan_{name}": dan, f"ffnlp_conv_{name}": conv, f"ffnlp_ens_{name}": both}
 
 
-def all_models(vectors=None) -> dict[str, Callable]:
+def all_models(vectors=None, vectors_name: str = "vec") -> dict[str, Callable]:
     """ffnlp's models (with :func:`pretrained_models` when ``vectors`` names a word2vec-format file), then
     the baselines of :data:`ffnlp.baselines.textcat.BASELINES`."""
-    extra = pretrained_models(vectors) if vectors else {}
+    extra = pretrained_models(vectors, vectors_name) if vectors else {}
     return {**FFNLP_MODELS, **extra, **BASELINES}
 
 
@@ -158,7 +160,7 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
-            on_row: Callable[[Row], None] | None = None, vectors=None) -> Comparison:
+            on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec") -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
 
     Parameters
@@ -175,7 +177,10 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
     on_row : callable(Row) or None
         Called as each model finishes (progress).
     vectors : path or None
-        A word2vec-format file: adds ``ffnlp_dan_vec`` and ``ffnlp_conv_vec`` (:func:`pretrained_models`).
+        A word2vec-format file: adds ``ffnlp_dan_vec``, ``ffnlp_conv_vec`` and ``ffnlp_ens_vec``
+        (:func:`pretrained_models`).
+    vectors_name : str
+        The suffix of those rows' names (``vec``).
 
     Returns
     -------
@@ -184,7 +189,7 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
     ds = dataset if isinstance(dataset, TextCatDataset) else load_textcat_dataset(dataset, encoding=encoding)
     if ds.test is None and not ds.cv_folds:
         ds.cv_folds = 10
-    available = all_models(vectors)
+    available = all_models(vectors, vectors_name)
     if models is None:
         models = available
     elif not isinstance(models, dict):

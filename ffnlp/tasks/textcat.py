@@ -32,6 +32,8 @@ processing (almost) from scratch. JMLR 12, 2011.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -50,6 +52,7 @@ from ffnlp.nn import (SGD, Adam, Dropout, Embedding, Ragged, SigmoidBinaryCrossE
                       SoftmaxCrossEntropy, build_mlp, chain, fit, load_model, save_model)
 from ffnlp.nn.pooling import ConvPool, EmbeddingBag, Ensemble, PartlyFrozenEmbedding, ScaledBag, WordDropout
 from ffnlp.text import Vocab, tokenize
+from ffnlp.text.vocab import SPECIALS
 
 logger = logging.getLogger(__name__)
 
@@ -865,6 +868,50 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         return self.model_.n_params()
 
+    # -- word vectors --------------------------------------------------------------------------------
+    def word_vectors(self, member: int = 0):
+        """The trained vectors of the vocabulary's words (not the bigram rows nor the specials ``<pad>``,
+        ``<unk>``, ``<s>``, ``</s>``) as gensim ``KeyedVectors``, from ensemble member ``member``.
+
+        Vectors trained on one labeled task can start the embeddings of another (``embeddings=PATH``
+        after :meth:`save_word_vectors`), as fastText's ``print-word-vectors`` exports them. Members of an
+        ensemble (``n_models``) are separate networks and their tables are not averaged: rows of words
+        that no pretrained file covered started from different random draws."""
+        from gensim.models import KeyedVectors
+
+        check_is_fitted(self, "model_")
+        if not -len(self.members_) <= member < len(self.members_):
+            raise ValueError(f"member must be in [0, {len(self.members_)}), got {member}")
+        table = _embedding_table(self.members_[member])
+        if table is None:
+            raise ValueError("this model has no embedding table")
+        n_words = len(self.vocab_)
+        if table.shape[0] < n_words:
+            raise ValueError(f"embedding table has {table.shape[0]} rows for {n_words} vocabulary words")
+        keep = np.arange(len(SPECIALS), n_words)
+        kv = KeyedVectors(vector_size=table.shape[1], dtype=np.float32)
+        kv.add_vectors([self.vocab_.itos[i] for i in keep], np.asarray(table[keep], dtype=np.float32))
+        return kv
+
+    def save_word_vectors(self, path, *, member: int = 0, binary=None) -> Path:
+        """Write :meth:`word_vectors` as a word2vec-format file (binary when ``binary`` is true or, by
+        default, when the name ends in ``.bin``), atomically: a temporary file in the same folder, then a
+        rename."""
+        path = Path(path)
+        kv = self.word_vectors(member)
+        binary = path.suffix == ".bin" if binary is None else bool(binary)
+        folder = path.parent if str(path.parent) else Path(".")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        try:
+            kv.save_word2vec_format(tmp, binary=binary)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
     # -- files ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write the model, vocabulary and configuration to a safe ``.npz`` file (atomically)."""
@@ -903,13 +950,21 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         else:
             clf._encoder = LabelEncoder().fit(clf.classes_)
         clf.model_ = model
-        clf.members_ = list(model.members) if isinstance(model, Ensemble) else [model]
+        # the ensemble of n_models members averages; a member's own NB connections are summed into it
+        outer = isinstance(model, Ensemble) and model.reduce == "mean"
+        clf.members_ = list(model.members) if outer else [model]
         clf.optimizers_ = [clf._make_optimizer() for _ in clf.members_]
         clf._shuffle_rngs = [np.random.default_rng(clf._seed() + 1009 * k + 3) for k in range(len(clf.members_))]
         clf.histories_ = []
         clf.loss_ = clf._loss()
         clf.loss_curve_, clf.validation_scores_, clf.best_epoch_ = [], [], None
         return clf
+
+
+def _embedding_table(network):
+    """The word embedding matrix ``E`` of a member network: the first layer, depth first, that has one
+    (None if none has)."""
+    return next((layer.params["E"] for layer in network.walk() if "E" in layer.params), None)
 
 
 def load_textcat_model(path) -> FFNTextClassifier:

@@ -433,6 +433,10 @@ def test_compare_with_pretrained_vectors(tmp_path):
     vec.write_text(f"{len(words)} 6\n" + "".join(f"{w} " + " ".join(f"{x:.4f}" for x in rng.normal(size=6)) + "\n"
                                                 for w in words))
     assert set(pretrained_models(vec)) == {"ffnlp_dan_vec", "ffnlp_conv_vec", "ffnlp_ens_vec"}
+    assert set(pretrained_models(vec, "glove")) == {"ffnlp_dan_glove", "ffnlp_conv_glove", "ffnlp_ens_glove"}
+    assert "ffnlp_ens_w2" in all_models(vec, "w2")
+    with pytest.raises(ValueError, match="vectors name"):
+        pretrained_models(vec, "a b")
     assert "ffnlp_dan_vec" in all_models(vec) and "ffnlp_dan_vec" not in all_models()
     clf = pretrained_models(vec)["ffnlp_dan_vec"](0)
     assert clf.embeddings == str(vec)
@@ -539,3 +543,49 @@ def test_tfidf_term_weighting(tmp_path, binary_data):
     assert bag.params["idf"][clf.vocab_.stoi["the"]] < bag.params["idf"][clf.vocab_.stoi["superb"]]
     again = load_textcat_model(clf.save(tmp_path / "t.npz"))
     np.testing.assert_array_equal(again.predict_proba(Xt), clf.predict_proba(Xt))
+
+
+# -- word vectors -----------------------------------------------------------------------------------------
+
+
+def test_word_vectors_are_the_trained_rows_of_the_words(fitted):
+    from ffnlp.text.vocab import SPECIALS
+
+    kv = fitted.word_vectors()
+    words = fitted.vocab_.itos[len(SPECIALS):]
+    assert list(kv.index_to_key) == list(words)        # the words, in vocabulary order, no specials
+    assert kv.vectors.shape == (len(words), fitted.embedding_dim_)
+    E = _embedding(fitted).params["E"]
+    np.testing.assert_array_equal(kv[words[0]], E[len(SPECIALS)])
+    np.testing.assert_array_equal(kv.vectors, E[len(SPECIALS):len(fitted.vocab_)])
+    with pytest.raises(ValueError, match="member"):
+        fitted.word_vectors(member=1)
+
+
+def test_saved_word_vectors_start_another_model(tmp_path, fitted, binary_data):
+    (X, y), _ = binary_data
+    for name in ("v.txt", "v.bin"):
+        path = fitted.save_word_vectors(tmp_path / name)
+        assert path.exists() and not list(tmp_path.glob(".*.tmp"))
+        clf = FFNTextClassifier(**{**FAST, "max_iter": 1}, embeddings=str(path), freeze_embeddings=True).fit(X, y)
+        kv, new = fitted.word_vectors(), clf.word_vectors()
+        common = [w for w in kv.index_to_key if w in new.key_to_index]
+        assert len(common) == len(kv)                   # same texts: every word is covered
+        np.testing.assert_allclose(new[common], kv[common], rtol=1e-6)   # frozen: unchanged by training
+
+
+def test_word_vectors_of_a_loaded_single_model_with_nb_connections(tmp_path, binary_data):
+    (X, y), (Xt, _) = binary_data
+    clf = FFNTextClassifier(**FAST, nb_style="nbsvm").fit(X, y)
+    loaded = FFNTextClassifier.load(clf.save(tmp_path / "m.npz"))
+    assert len(loaded.members_) == 1                    # its NB connections are part of the one member
+    np.testing.assert_array_equal(loaded.word_vectors().vectors, clf.word_vectors().vectors)
+    loaded.partial_fit(X[:32], y[:32])                  # trains the one member, NB part included
+    assert loaded.predict(Xt).shape == (len(Xt),)
+
+
+def test_word_vectors_need_a_fitted_model():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        FFNTextClassifier().word_vectors()
