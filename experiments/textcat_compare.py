@@ -69,6 +69,8 @@ def main(argv=None):
                         "rows, e.g. the deterministic baselines, are kept with their own provenance)")
     p.add_argument("--vectors", default=None,
                    help="word2vec-format file (experiments/pretrain_vectors.py): adds ffnlp_dan_vec, ffnlp_conv_vec and ffnlp_ens_vec")
+    p.add_argument("--vectors-name", default="vec",
+                   help="suffix of those rows' names (ffnlp_dan_NAME, ...), to tell vector files apart")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads for every model (1: on a shared 2-core machine, 2 threads contend and "
                         "small matrix products run ~10x slower)")
@@ -91,7 +93,8 @@ def run(args):
         print(f"{ds.name} {row.model}: {100 * row.accuracy:.2f} +- {100 * row.accuracy_std:.2f} "
               f"({row.train_seconds:.1f} s/fit)", file=sys.stderr, flush=True)
 
-    result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress, vectors=args.vectors)
+    result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress, vectors=args.vectors,
+                     vectors_name=args.vectors_name)
     out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
     provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
                   "git_commit": git_commit()}
