@@ -1,5 +1,6 @@
 """``ffnlp classify``: train/test/predict/compare on tiny generated files, and every bad-input case."""
 import io
+import argparse
 import json
 import sys
 
@@ -260,3 +261,16 @@ def test_compare_unknown_model_or_dataset(capsys):
     assert rc != 0 and "nope" in err
     rc, _, err = run(["classify", "compare", "--dataset", "no_such_dataset"], capsys)
     assert rc != 0 and "no_such_dataset" in err
+
+
+def test_help_shows_defaults_only_where_they_say_something():
+    from ffnlp.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    verbs = next(a for a in sub.choices["classify"]._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("train", "vectors", "compare"):
+        text = verbs.choices[name].format_help()
+        assert "(default: None)" not in text and "(default: False)" not in text, name
+    assert "(default: 0)" in verbs.choices["vectors"].format_help()          # a zero default is still shown
+    assert "(default: vec)" in verbs.choices["compare"].format_help()

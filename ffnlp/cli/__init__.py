@@ -18,6 +18,18 @@ from ffnlp.errors import FFNLPError
 _GROUPS = ("image", "lm", "classify", "corpora")
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default only where it says something: not for required options, flags, or a
+    default of None."""
+
+    def _get_help_string(self, action):
+        default = action.default
+        if action.required or default is None or default is False or default == argparse.SUPPRESS \
+                or not action.option_strings:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ffnlp", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"ffnlp {__version__}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.cli import add_blas_threads, emit_json, emit_metrics, with_blas_threads
+from ffnlp.cli import DefaultsHelpFormatter, add_blas_threads, emit_json, emit_metrics, with_blas_threads
 from ffnlp.errors import DataError, FFNLPError
 from ffnlp.text.vocab import SPECIALS
 
@@ -70,7 +70,7 @@ def add_parser(sub):
                        description=__doc__.splitlines()[0])
     verbs = p.add_subparsers(dest="verb", metavar="{train,test,predict,compare}")
     verbs.required = True
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = DefaultsHelpFormatter
 
     t = verbs.add_parser("train", help="train a classifier on labeled text and save it", formatter_class=fmt)
     t.add_argument("--input", required=True, help="labeled training data: file, folder, or - for stdin")

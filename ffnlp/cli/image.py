@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from ffnlp.cli import emit_json, emit_metrics
+from ffnlp.cli import DefaultsHelpFormatter, emit_json, emit_metrics
 from ffnlp.config import ImageConfig
 from ffnlp.errors import FFNLPError
 
@@ -28,7 +28,7 @@ def add_parser(sub):
     cat, dig = ImageConfig.preset("catvnoncat"), ImageConfig.preset("digits")
 
     t = verbs.add_parser("train", help="train and report cost curve and accuracies",
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                         formatter_class=DefaultsHelpFormatter,
                          description="Defaults depend on the data: with --data, the course's run "
                                      f"(layers {','.join(map(str, cat.hidden))}, gd, lr {cat.learning_rate}, "
                                      f"{cat.iterations} iterations, course init, float64); without it, "
