@@ -1,6 +1,6 @@
 """``ffnlp classify``: train/test/predict/compare on tiny generated files, and every bad-input case."""
-import io
 import argparse
+import io
 import json
 import sys
 
