@@ -6,7 +6,7 @@ Kim (2014) reaches SST-1's 45.0 by training on every labeled phrase of the train
 fits :class:`~ffnlp.tasks.textcat.FFNTextClassifier` on those phrases (embeddings started from a
 word2vec-format file, e.g. from ``experiments/pretrain_vectors.py``; the windowed network; no NB
 connections, so that the polarity is learned in the word vectors) and exports its trained word vectors with
-:meth:`~ffnlp.tasks.textcat.FFNTextClassifier.save_word_vectors`. SST-1's models then start from them::
+:meth:`~ffnlp.tasks.textcat.FFNTextClassifier.save_word2vec_format`. SST-1's models then start from them::
 
     python experiments/pretrain_vectors.py --out /tmp/vec/w2v100e15.txt
     python experiments/phrase_vectors.py --init /tmp/vec/w2v100e15.txt --out /tmp/vec/sst_phraseconv.txt
@@ -63,7 +63,7 @@ def main(argv=None) -> dict:
     clf = FFNTextClassifier(embeddings=args.init, random_state=args.seed, **config)
     clf.fit(phrases.train.texts, phrases.train.labels)
     seconds = time.perf_counter() - t0
-    clf.save_word_vectors(args.out)
+    clf.save_word2vec_format(args.out, binary=args.out.suffix == ".bin")
     record = {
         "experiment": "phrase_vectors", "command": " ".join(["python", *sys.argv]),
         "date": started.isoformat(timespec="seconds"), "machine": machine_info(),

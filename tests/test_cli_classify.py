@@ -242,7 +242,7 @@ def test_vectors_exports_the_word_vectors(tmp_path, capsys, model_path):
     kv = KeyedVectors.load_word2vec_format(str(out_vec))
     clf = load_textcat_model(model_path)
     assert summary["words"] == len(kv) == len(clf.vocab_) - 4 and summary["dim"] == kv.vector_size
-    np.testing.assert_allclose(kv.vectors, clf.word_vectors().vectors, atol=1e-6)
+    np.testing.assert_allclose(kv.vectors, clf.to_keyed_vectors().vectors, atol=1e-6)
     # they start a new model: ffnlp classify train --embeddings FILE
     train = _write_fasttext(tmp_path / "train.txt", _docs(60))
     rc, _, _ = run(["classify", "train", "--input", str(train), "--output", str(tmp_path / "m2.npz"),

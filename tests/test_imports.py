@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "ffnlp"
-ALLOWED = {"nn": {"ffnlp.nn", "ffnlp.errors", "ffnlp._version"},
-           "text": {"ffnlp.text", "ffnlp.errors", "ffnlp.corpora", "ffnlp._version"}}
+# leaf modules (standard library only) that both may use: errors, the version, atomic file writes
+LEAVES = {"ffnlp.errors", "ffnlp._version", "ffnlp._files"}
+ALLOWED = {"nn": {"ffnlp.nn", *LEAVES}, "text": {"ffnlp.text", "ffnlp.corpora", *LEAVES}}
 
 
 def _ffnlp_imports(path):
@@ -25,3 +26,8 @@ def test_import_direction(sub):
     for f in files:
         for mod in _ffnlp_imports(f):
             assert any(mod == a or mod.startswith(a + ".") for a in ALLOWED[sub]), f"{f.name} imports {mod}"
+
+
+@pytest.mark.parametrize("leaf", ["errors", "_version", "_files"])
+def test_leaf_modules_import_nothing_of_ffnlp(leaf):
+    assert list(_ffnlp_imports(PKG / f"{leaf}.py")) == []

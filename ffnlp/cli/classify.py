@@ -359,7 +359,7 @@ def cmd_predict(args):
 def cmd_vectors(args):
     clf = _load(args.model)
     try:
-        path = clf.save_word_vectors(args.output, member=args.member)
+        path = clf.save_word2vec_format(args.output, binary=str(args.output).endswith(".bin"), member=args.member)
     except ValueError as exc:
         raise FFNLPError(f"{args.model}: {exc}") from None
     summary = {"words": len(clf.vocab_) - len(SPECIALS), "dim": int(clf.embedding_dim_), "output": str(path)}

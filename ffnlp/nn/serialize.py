@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ffnlp._files import atomic_path
 from ffnlp._version import __version__
 from ffnlp.errors import ModelFileError
 
@@ -45,21 +45,10 @@ def save_npz(path, arrays: dict[str, np.ndarray], meta: dict, *, kind: str, comp
     full_meta = {"ffnlp_version": __version__, "format_version": FORMAT_VERSION, "kind": kind, **meta}
     payload = {k: np.asarray(v) for k, v in arrays.items()}
     payload[_META_KEY] = np.array(json.dumps(full_meta, sort_keys=True))
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            (np.savez_compressed if compress else np.savez)(fh, **payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        (np.savez_compressed if compress else np.savez)(fh, **payload)
+        fh.flush()
+        os.fsync(fh.fileno())
     return path
 
 

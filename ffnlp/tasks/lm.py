@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ffnlp._files import atomic_path
 from ffnlp.config import LMConfig
 from ffnlp.errors import DataError, DivergenceError, ModelFileError
 from ffnlp.nn.combinators import concatenate
@@ -434,8 +435,10 @@ class WindowLM(_TextLM):
         return kv
 
     def save_word2vec_format(self, path, *, binary: bool = False) -> Path:
-        """Export C in word2vec format (text, or binary with ``binary=True``)."""
-        self.to_keyed_vectors().save_word2vec_format(str(path), binary=binary)
+        """Export C in word2vec format (text, or binary with ``binary=True``), atomically."""
+        kv = self.to_keyed_vectors()
+        with atomic_path(path) as tmp:
+            kv.save_word2vec_format(tmp, binary=binary)
         return Path(path)
 
     def set_embeddings(self, kv, *, rescale: bool = True) -> int:

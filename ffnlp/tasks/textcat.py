@@ -32,8 +32,6 @@ processing (almost) from scratch. JMLR 12, 2011.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -46,6 +44,7 @@ from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
+from ffnlp._files import atomic_path
 from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
 from ffnlp.nn import (SGD, Adam, Dropout, Embedding, Ragged, SigmoidBinaryCrossEntropy,
@@ -868,14 +867,14 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         return self.model_.n_params()
 
-    # -- word vectors --------------------------------------------------------------------------------
-    def word_vectors(self, member: int = 0):
+    # -- word vectors (gensim) ----------------------------------------------------------------------
+    def to_keyed_vectors(self, member: int = 0):
         """The trained vectors of the vocabulary's words (not the bigram rows nor the specials ``<pad>``,
         ``<unk>``, ``<s>``, ``</s>``) as gensim ``KeyedVectors``, from ensemble member ``member``.
 
         Vectors trained on one labeled task can start the embeddings of another (``embeddings=PATH``
-        after :meth:`save_word_vectors`), as fastText's ``print-word-vectors`` exports them. Members of an
-        ensemble (``n_models``) are separate networks and their tables are not averaged: rows of words
+        after :meth:`save_word2vec_format`), as fastText's ``print-word-vectors`` exports them. Members of
+        an ensemble (``n_models``) are separate networks and their tables are not averaged: rows of words
         that no pretrained file covered started from different random draws."""
         from gensim.models import KeyedVectors
 
@@ -893,24 +892,13 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         kv.add_vectors([self.vocab_.itos[i] for i in keep], np.asarray(table[keep], dtype=np.float32))
         return kv
 
-    def save_word_vectors(self, path, *, member: int = 0, binary=None) -> Path:
-        """Write :meth:`word_vectors` as a word2vec-format file (binary when ``binary`` is true or, by
-        default, when the name ends in ``.bin``), atomically: a temporary file in the same folder, then a
-        rename."""
-        path = Path(path)
-        kv = self.word_vectors(member)
-        binary = path.suffix == ".bin" if binary is None else bool(binary)
-        folder = path.parent if str(path.parent) else Path(".")
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        try:
-            kv.save_word2vec_format(tmp, binary=binary)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+    def save_word2vec_format(self, path, *, binary: bool = False, member: int = 0) -> Path:
+        """Write :meth:`to_keyed_vectors` in word2vec format (text, or binary with ``binary=True``),
+        atomically."""
+        kv = self.to_keyed_vectors(member)
+        with atomic_path(path) as tmp:
+            kv.save_word2vec_format(tmp, binary=bool(binary))
+        return Path(path)
 
     # -- files ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from ffnlp._files import atomic_path
 from ffnlp.errors import DataError
 
 __all__ = ["Vocab", "SPECIALS", "PAD", "UNK", "BOS", "EOS"]
@@ -231,14 +230,8 @@ class Vocab:
         """Write the vocabulary as UTF-8 JSON, atomically (a temporary file, then a rename)."""
         path = Path(path)
         text = json.dumps(self.to_dict(), ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(text, encoding="utf-8")
         return path
 
     @classmethod

@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,19 @@ def test_failed_write_keeps_previous_file(tmp_path, rng, monkeypatch):
         save_model(path, chain(Dense(2, 2, rng=rng)), kind="t")
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+def test_atomic_path_replaces_in_one_step_or_leaves_the_old_file(tmp_path):
+    from ffnlp._files import atomic_path
+
+    target = tmp_path / "new" / "f.txt"                 # the folder is created
+    with atomic_path(target) as tmp:
+        Path(tmp).write_text("one")
+        assert not target.exists() and Path(tmp).parent == target.parent
+    assert target.read_text() == "one"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            Path(tmp).write_text("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "one"                  # the old file is intact
+    assert [p.name for p in target.parent.iterdir()] == ["f.txt"]   # no temporary file left

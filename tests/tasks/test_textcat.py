@@ -551,7 +551,7 @@ def test_tfidf_term_weighting(tmp_path, binary_data):
 def test_word_vectors_are_the_trained_rows_of_the_words(fitted):
     from ffnlp.text.vocab import SPECIALS
 
-    kv = fitted.word_vectors()
+    kv = fitted.to_keyed_vectors()
     words = fitted.vocab_.itos[len(SPECIALS):]
     assert list(kv.index_to_key) == list(words)        # the words, in vocabulary order, no specials
     assert kv.vectors.shape == (len(words), fitted.embedding_dim_)
@@ -559,16 +559,16 @@ def test_word_vectors_are_the_trained_rows_of_the_words(fitted):
     np.testing.assert_array_equal(kv[words[0]], E[len(SPECIALS)])
     np.testing.assert_array_equal(kv.vectors, E[len(SPECIALS):len(fitted.vocab_)])
     with pytest.raises(ValueError, match="member"):
-        fitted.word_vectors(member=1)
+        fitted.to_keyed_vectors(member=1)
 
 
 def test_saved_word_vectors_start_another_model(tmp_path, fitted, binary_data):
     (X, y), _ = binary_data
     for name in ("v.txt", "v.bin"):
-        path = fitted.save_word_vectors(tmp_path / name)
+        path = fitted.save_word2vec_format(tmp_path / name, binary=name.endswith(".bin"))
         assert path.exists() and not list(tmp_path.glob(".*.tmp"))
         clf = FFNTextClassifier(**{**FAST, "max_iter": 1}, embeddings=str(path), freeze_embeddings=True).fit(X, y)
-        kv, new = fitted.word_vectors(), clf.word_vectors()
+        kv, new = fitted.to_keyed_vectors(), clf.to_keyed_vectors()
         common = [w for w in kv.index_to_key if w in new.key_to_index]
         assert len(common) == len(kv)                   # same texts: every word is covered
         np.testing.assert_allclose(new[common], kv[common], rtol=1e-6)   # frozen: unchanged by training
@@ -579,7 +579,7 @@ def test_word_vectors_of_a_loaded_single_model_with_nb_connections(tmp_path, bin
     clf = FFNTextClassifier(**FAST, nb_style="nbsvm").fit(X, y)
     loaded = FFNTextClassifier.load(clf.save(tmp_path / "m.npz"))
     assert len(loaded.members_) == 1                    # its NB connections are part of the one member
-    np.testing.assert_array_equal(loaded.word_vectors().vectors, clf.word_vectors().vectors)
+    np.testing.assert_array_equal(loaded.to_keyed_vectors().vectors, clf.to_keyed_vectors().vectors)
     loaded.partial_fit(X[:32], y[:32])                  # trains the one member, NB part included
     assert loaded.predict(Xt).shape == (len(Xt),)
 
@@ -588,4 +588,4 @@ def test_word_vectors_need_a_fitted_model():
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        FFNTextClassifier().word_vectors()
+        FFNTextClassifier().to_keyed_vectors()
