@@ -63,6 +63,8 @@ def main(argv=None):
     p.add_argument("--models", default=None, help="comma-separated model names (default: all)")
     p.add_argument("--folds", type=int, default=None, help="only the first N CV folds (default: all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=1,
+                   help="model seeds per split (SEED, SEED+1, ...): mean and std over the runs")
     p.add_argument("--out", default=None, help="results file (default: experiments/results/textcat_<name>.json)")
     p.add_argument("--merge", action="store_true",
                    help="replace only the rows of the models run now in an existing results file (the other "
@@ -94,7 +96,7 @@ def run(args):
               f"({row.train_seconds:.1f} s/fit)", file=sys.stderr, flush=True)
 
     result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress, vectors=args.vectors,
-                     vectors_name=args.vectors_name)
+                     vectors_name=args.vectors_name, seeds=args.seeds)
     out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
     provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
                   "git_commit": git_commit()}

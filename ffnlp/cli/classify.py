@@ -156,6 +156,9 @@ def add_parser(sub):
     c.add_argument("--folds", type=_positive_int, default=None,
                    help="run only the first N cross-validation folds (default: the dataset's protocol)")
     c.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
+    c.add_argument("--seeds", type=_positive_int, default=1,
+                   help="fit every model this many times per split (model seeds SEED, SEED+1, ...); rows are "
+                        "the mean and standard deviation over the runs")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
     c.add_argument("--vectors", default=None,
                    help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it, "
@@ -383,7 +386,7 @@ def cmd_compare(args):
                 warnings.filterwarnings("ignore", message=".*epochs reached.*")
                 warnings.filterwarnings("ignore", module="sklearn")
                 result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
-                                 vectors=args.vectors, vectors_name=args.vectors_name)
+                                 vectors=args.vectors, vectors_name=args.vectors_name, seeds=args.seeds)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise

@@ -87,7 +87,8 @@ def all_models(vectors=None, vectors_name: str = "vec") -> dict[str, Callable]:
 
 @dataclass
 class Row:
-    """One model's results on one dataset (means over folds)."""
+    """One model's results on one dataset: means and standard deviation over its runs (each fold, times
+    ``seeds`` model seeds); ``fold_accuracies`` lists every run's accuracy, fold by fold."""
 
     model: str
     accuracy: float
@@ -98,6 +99,7 @@ class Row:
     n_params: int
     folds: int = 1
     fold_accuracies: list = field(default_factory=list)
+    seeds: int = 1
 
 
 @dataclass
@@ -160,7 +162,8 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
-            on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec") -> Comparison:
+            on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec",
+            seeds: int = 1) -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
 
     Parameters
@@ -172,6 +175,10 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         Names from :func:`all_models` (default: all of them).
     seed : int
         Seeds the folds and every model's ``random_state``.
+    seeds : int
+        Fit each model this many times on each split, with ``random_state`` ``seed``, ``seed + 1``, ...:
+        a fixed split's single test score depends on the network's random draws, and the row's mean and
+        standard deviation are then over those runs (over folds x seeds for a cross-validation).
     max_folds : int or None
         Run only the first folds of a cross-validation (quick looks; the full protocol otherwise).
     on_row : callable(Row) or None
@@ -197,13 +204,16 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         if unknown:
             raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(available)}")
         models = {m: available[m] for m in models}
+    if int(seeds) < 1:
+        raise ValueError(f"seeds must be at least 1, got {seeds}")
     protocol, folds = _folds(ds, seed, max_folds)
+    runs = [(fold, seed + k) for fold in folds for k in range(int(seeds))]
     rows = []
     for name, factory in models.items():
         accs, f1s, fit_s, pred_s = [], [], [], []
         n_params = 0
-        for Xtr, ytr, Xte, yte, valid in folds:
-            est = factory(seed)
+        for (Xtr, ytr, Xte, yte, valid), model_seed in runs:
+            est = factory(model_seed)
             t0 = time.perf_counter()
             if valid is not None and isinstance(est, FFNTextClassifier):
                 est.fit(Xtr, ytr, validation_data=valid)
@@ -218,10 +228,10 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
             accs.append(float(accuracy_score(truth, pred)))
             f1s.append(float(f1_score(truth, pred, average="macro")))
             n_params = count_params(est)
-            logger.info("%s %s fold %d/%d: accuracy %.4f (%.1f s)", ds.name, name, len(accs), len(folds),
-                        accs[-1], fit_s[-1])
+            logger.info("%s %s run %d/%d (seed %d): accuracy %.4f (%.1f s)", ds.name, name, len(accs), len(runs),
+                        model_seed, accs[-1], fit_s[-1])
         row = Row(name, float(np.mean(accs)), float(np.std(accs)), float(np.mean(f1s)), float(np.mean(fit_s)),
-                  float(np.mean(pred_s)), n_params, len(folds), accs)
+                  float(np.mean(pred_s)), n_params, len(folds), accs, int(seeds))
         rows.append(row)
         if on_row is not None:
             on_row(row)

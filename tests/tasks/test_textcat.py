@@ -589,3 +589,17 @@ def test_word_vectors_need_a_fitted_model():
 
     with pytest.raises(NotFittedError):
         FFNTextClassifier().to_keyed_vectors()
+
+
+def test_compare_repeats_each_model_over_seeds():
+    ds = _dataset(fixed=True)
+    one = compare(ds, ["ffnlp_dan"], seed=3).rows[0]
+    row = compare(ds, ["ffnlp_dan"], seed=3, seeds=3).rows[0]
+    assert (row.seeds, row.folds, len(row.fold_accuracies)) == (3, 1, 3)
+    assert row.fold_accuracies[0] == one.accuracy            # the first run is the seed-3 run
+    assert row.accuracy == pytest.approx(np.mean(row.fold_accuracies))
+    assert row.accuracy_std == pytest.approx(np.std(row.fold_accuracies))
+    cv = compare(_dataset(fixed=False), ["tfidf_mnb"], max_folds=2, seeds=2).rows[0]
+    assert (cv.folds, cv.seeds, len(cv.fold_accuracies)) == (2, 2, 4)
+    with pytest.raises(ValueError, match="seeds"):
+        compare(ds, ["ffnlp_dan"], seeds=0)
