@@ -274,3 +274,14 @@ def test_help_shows_defaults_only_where_they_say_something():
         assert "(default: None)" not in text and "(default: False)" not in text, name
     assert "(default: 0)" in verbs.choices["vectors"].format_help()          # a zero default is still shown
     assert "(default: vec)" in verbs.choices["compare"].format_help()
+
+
+def test_compare_seeds_option(tmp_path, capsys):
+    src = _write_fasttext(tmp_path / "data.txt", _docs(120))
+    argv = ["classify", "compare", "--dataset", str(src), "--models", "ffnlp_dan", "--folds", "1", "--json"]
+    rc, out, _ = run([*argv, "--seeds", "2"], capsys)
+    row = json.loads(out.strip().splitlines()[-1])["rows"][0]
+    assert rc == 0 and row["seeds"] == 2 and len(row["fold_accuracies"]) == 2
+    with pytest.raises(SystemExit) as exc:              # argparse refuses it
+        main([*argv, "--seeds", "0"])
+    assert exc.value.code != 0 and "--seeds" in capsys.readouterr().err
