@@ -44,6 +44,10 @@ def main() -> int:
               f"{rec['machine']['cpus']} CPUs, commit {str(rec.get('git_commit'))[:7]}).\n")
         rows = [Row(**{k: v for k, v in r.items()}) for r in rec["rows"]]
         print(format_rows(rows, "markdown"))
+        repeated = [f"{r.model} {r.seeds}" for r in rows if r.seeds > 1]
+        if repeated:
+            print(f"\nModel seeds per split (mean and std over the runs): {', '.join(repeated)}; "
+                  "1 for the other rows.")
     return 0
 
 
