@@ -68,16 +68,21 @@ def with_blas_threads(cmd, default=None):
     return run
 
 
+def positive_int(text):
+    """argparse type: an integer > 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
 def add_blas_threads(parser, help=None) -> None:
     """The ``--blas-threads N`` option (default: the library's own thread count, or the verb's choice)."""
-    def positive(text):
-        value = int(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-        return value
-
     # SUPPRESS: absent from args when not given (read with getattr), and no "(default: None)" in the help
-    parser.add_argument("--blas-threads", type=positive, default=argparse.SUPPRESS,
+    parser.add_argument("--blas-threads", type=positive_int, default=argparse.SUPPRESS,
                         help=help or "BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
 
 

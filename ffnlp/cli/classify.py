@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.cli import DefaultsHelpFormatter, add_blas_threads, emit_json, emit_metrics, with_blas_threads
+from ffnlp.cli import (DefaultsHelpFormatter, add_blas_threads, emit_json, emit_metrics, positive_int,
+                       with_blas_threads)
 from ffnlp.errors import DataError, FFNLPError
 from ffnlp.text.vocab import SPECIALS
 
@@ -28,16 +29,6 @@ from ffnlp.text.vocab import SPECIALS
 DEFAULT_DATASETS = ("mini_newsgroup", "polarity")
 _FORMATS = ("auto", "fasttext", "tsv", "csv", "folder")
 _LABEL = "__label__"
-
-
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _sizes(text):
@@ -79,7 +70,7 @@ def add_parser(sub):
     t.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
     t.add_argument("--doc-vector", choices=["mean", "conv"], default=d.doc_vector,
                    help="document vector: mean of word+bigram embeddings (DAN/fastText) or windowed conv-pool")
-    t.add_argument("--dim", type=_positive_int, default=d.embedding_dim, help="embedding dimension")
+    t.add_argument("--dim", type=positive_int, default=d.embedding_dim, help="embedding dimension")
     t.add_argument("--embeddings", default=d.embeddings,
                    help="random, word2vec (trained on the input texts), or a word2vec-format vectors file")
     t.add_argument("--freeze-embeddings", action="store_true", help="keep pretrained word vectors fixed")
@@ -91,10 +82,10 @@ def add_parser(sub):
     t.add_argument("--nb-style", choices=["auto", "mean", "nbsvm"], default=d.nb_style,
                    help="direct connections: averaged (mean) or binarized and pulled towards naive Bayes (nbsvm); "
                         "auto: nbsvm for two classes")
-    t.add_argument("--n-models", type=_positive_int, default=d.n_models, help="networks averaged (ensemble)")
-    t.add_argument("--max-length", type=_positive_int, default=d.max_length, help="keep the first N tokens")
-    t.add_argument("--window", type=_positive_int, default=d.window, help="conv window (words)")
-    t.add_argument("--conv-units", type=_positive_int, default=d.conv_units, help="units of the window layer")
+    t.add_argument("--n-models", type=positive_int, default=d.n_models, help="networks averaged (ensemble)")
+    t.add_argument("--max-length", type=positive_int, default=d.max_length, help="keep the first N tokens")
+    t.add_argument("--window", type=positive_int, default=d.window, help="conv window (words)")
+    t.add_argument("--conv-units", type=positive_int, default=d.conv_units, help="units of the window layer")
     t.add_argument("--hidden", type=_sizes, default=d.hidden_layer_sizes,
                    help="hidden layer sizes after the document vector, e.g. 100,100 (empty: none)")
     t.add_argument("--activation", default=d.activation, choices=["relu", "tanh", "sigmoid", "leaky_relu"],
@@ -103,10 +94,10 @@ def add_parser(sub):
     t.add_argument("--dropout", type=float, default=d.dropout, help="dropout on document vector and hidden layers")
     t.add_argument("--lr", type=float, default=d.learning_rate_init, help="learning rate")
     t.add_argument("--solver", choices=["adam", "sgd"], default=d.solver, help="optimizer")
-    t.add_argument("--epochs", type=_positive_int, default=d.max_iter, help="maximum epochs")
-    t.add_argument("--batch-size", type=_positive_int, default=d.batch_size, help="minibatch size")
+    t.add_argument("--epochs", type=positive_int, default=d.max_iter, help="maximum epochs")
+    t.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="minibatch size")
     t.add_argument("--alpha", type=float, default=d.alpha, help="L2 penalty")
-    t.add_argument("--min-count", type=_positive_int, default=d.min_count, help="minimum word (and bigram) count")
+    t.add_argument("--min-count", type=positive_int, default=d.min_count, help="minimum word (and bigram) count")
     t.add_argument("--class-weight", choices=["balanced"], default=None, help="reweight classes in the loss")
     t.add_argument("--validation-fraction", type=float, default=d.validation_fraction,
                    help="held out for early stopping")
@@ -119,7 +110,7 @@ def add_parser(sub):
     e = verbs.add_parser("test", help="evaluate a model on labeled text", formatter_class=fmt)
     e.add_argument("model", help="model file from 'ffnlp classify train'")
     e.add_argument("input", help="labeled test data: file, folder, or - for stdin")
-    e.add_argument("--k", type=_positive_int, default=1, help="P@k and R@k over the k best labels")
+    e.add_argument("--k", type=positive_int, default=1, help="P@k and R@k over the k best labels")
     e.add_argument("--threshold", type=_probability, default=0.0, help="ignore labels below this probability")
     e.add_argument("--encoding", default="utf-8", help="text encoding of the input")
     e.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
@@ -131,7 +122,7 @@ def add_parser(sub):
     pr.add_argument("model", help="model file from 'ffnlp classify train'")
     pr.add_argument("input", help="text file with one document per line, or - for stdin "
                                   "(leading __label__ tokens are ignored)")
-    pr.add_argument("--k", type=_positive_int, default=1, help="print the k most probable labels")
+    pr.add_argument("--k", type=positive_int, default=1, help="print the k most probable labels")
     pr.add_argument("--prob", action="store_true", help="print each label's probability after it")
     pr.add_argument("--threshold", type=_probability, default=0.0, help="leave out labels below this probability")
     pr.add_argument("--encoding", default="utf-8", help="text encoding of the input")
@@ -153,10 +144,10 @@ def add_parser(sub):
                    help="registered dataset (mr, trec, sst1, sst2, sst2_phrases, 20ng, sms, mini_newsgroup, polarity) or a "
                         f"labeled file/folder; repeatable (default: {', '.join(DEFAULT_DATASETS)})")
     c.add_argument("--models", default=None, help="comma-separated model names (default: all)")
-    c.add_argument("--folds", type=_positive_int, default=None,
+    c.add_argument("--folds", type=positive_int, default=None,
                    help="run only the first N cross-validation folds (default: the dataset's protocol)")
     c.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
-    c.add_argument("--seeds", type=_positive_int, default=1,
+    c.add_argument("--seeds", type=positive_int, default=1,
                    help="fit every model this many times per split (model seeds SEED, SEED+1, ...); rows are "
                         "the mean and standard deviation over the runs")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
