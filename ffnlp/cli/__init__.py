@@ -15,7 +15,7 @@ import sys
 from ffnlp._version import __version__
 from ffnlp.errors import FFNLPError
 
-_GROUPS = ("image", "lm", "classify", "corpora")
+_GROUPS = ("image", "lm", "classify", "corpora", "vectors")
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
