@@ -13,9 +13,9 @@ def test_corpora_list_names_every_registered_corpus(capsys):
 
 
 def test_missing_corpus_says_where_it_looked(capsys, monkeypatch, tmp_path):
-    import ffnlp.corpora as corpora
+    from ffnlp import _datapaths
 
-    monkeypatch.setattr(corpora, "data_roots", lambda: [tmp_path])
+    monkeypatch.setattr(_datapaths, "data_roots", lambda: [tmp_path])
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))
     assert main(["corpora", "show", "brown", "--json"]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -1,4 +1,4 @@
-"""``ffnlp classify train|test|predict|compare``: text classification in fastText's shape.
+"""``ffnlp classify train|test|predict|vectors|compare``: text classification in fastText's shape.
 
 ::
 
@@ -20,15 +20,33 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.cli import (DefaultsHelpFormatter, add_blas_threads, emit_json, emit_metrics, positive_int,
-                       with_blas_threads)
+from ffnlp.cli import (DefaultsHelpFormatter, add_blas_threads, check_outputs, config_error, emit_json, emit_metrics,
+                       positive_int, with_blas_threads)
 from ffnlp.errors import DataError, FFNLPError
+
+logger = logging.getLogger("ffnlp.cli")
 from ffnlp.text.vocab import SPECIALS
 
 #: Datasets compared when none is named: both ship with gensim's test data.
 DEFAULT_DATASETS = ("mini_newsgroup", "polarity")
-_FORMATS = ("auto", "fasttext", "tsv", "csv", "folder")
-_LABEL = "__label__"
+_FORMATS = ("auto", "fasttext", "tsv", "tsv-label-last", "csv", "csv-header", "folder")
+_FORMAT_HELP = ("input format: auto (by folder, suffix and content), fasttext (__label__X text), tsv (label<TAB>text), "
+                "tsv-label-last (text<TAB>label, SentEval's), csv (label,text), csv-header (the same after a header "
+                "row), folder (one subfolder per class)")
+#: A document longer than this many tokens is cut there when --max-length is not given (fastText-style cap).
+LONG_DOCUMENT_TOKENS = 10_000
+#: First-row values that mark a header (``label,text``), not a document.
+_HEADER_LABELS = {"label", "labels", "class", "category", "categories", "target", "sentiment", "y", "tag", "polarity"}
+_HEADER_TEXTS = {"text", "sentence", "sentences", "document", "doc", "review", "message", "content", "body",
+                 "title", "tweet", "x"}
+#: TextCatConfig field -> the ``classify train`` flag that sets it (error messages name the flag).
+_FLAGS = {"doc_vector": "--doc-vector", "embedding_dim": "--dim", "embeddings": "--embeddings",
+          "window": "--window", "conv_units": "--conv-units", "nb_style": "--nb-style", "n_models": "--n-models",
+          "max_length": "--max-length", "hidden_layer_sizes": "--hidden", "activation": "--activation",
+          "word_dropout": "--word-dropout", "dropout": "--dropout", "learning_rate_init": "--lr",
+          "solver": "--solver", "max_iter": "--epochs", "batch_size": "--batch-size", "alpha": "--alpha",
+          "min_count": "--min-count", "class_weight": "--class-weight",
+          "validation_fraction": "--validation-fraction"}
 
 
 def _sizes(text):
@@ -58,8 +76,8 @@ def add_parser(sub):
 
     d = TextCatConfig()
     p = sub.add_parser("classify", help="feedforward text classifiers and the comparison with scikit-learn",
-                       description=__doc__.splitlines()[0])
-    verbs = p.add_subparsers(dest="verb", metavar="{train,test,predict,compare}")
+                       description=__doc__.splitlines()[0].replace("``", ""))
+    verbs = p.add_subparsers(dest="verb", metavar="{train,test,predict,vectors,compare}")
     verbs.required = True
     fmt = DefaultsHelpFormatter
 
@@ -67,7 +85,7 @@ def add_parser(sub):
     t.add_argument("--input", required=True, help="labeled training data: file, folder, or - for stdin")
     t.add_argument("--output", required=True, help="model file to write (.npz); written only on success")
     t.add_argument("--encoding", default="utf-8", help="text encoding of the input (e.g. latin-1)")
-    t.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
+    t.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
     t.add_argument("--doc-vector", choices=["mean", "conv"], default=d.doc_vector,
                    help="document vector: mean of word+bigram embeddings (DAN/fastText) or windowed conv-pool")
     t.add_argument("--dim", type=positive_int, default=d.embedding_dim, help="embedding dimension")
@@ -83,7 +101,9 @@ def add_parser(sub):
                    help="direct connections: averaged (mean) or binarized and pulled towards naive Bayes (nbsvm); "
                         "auto: nbsvm for two classes")
     t.add_argument("--n-models", type=positive_int, default=d.n_models, help="networks averaged (ensemble)")
-    t.add_argument("--max-length", type=positive_int, default=d.max_length, help="keep the first N tokens")
+    t.add_argument("--max-length", type=positive_int, default=d.max_length,
+                   help="keep the first N tokens of a document (default: all, but a document longer than "
+                        f"{LONG_DOCUMENT_TOKENS:,} tokens is cut there, with a warning)")
     t.add_argument("--window", type=positive_int, default=d.window, help="conv window (words)")
     t.add_argument("--conv-units", type=positive_int, default=d.conv_units, help="units of the window layer")
     t.add_argument("--hidden", type=_sizes, default=d.hidden_layer_sizes,
@@ -113,7 +133,7 @@ def add_parser(sub):
     e.add_argument("--k", type=positive_int, default=1, help="P@k and R@k over the k best labels")
     e.add_argument("--threshold", type=_probability, default=0.0, help="ignore labels below this probability")
     e.add_argument("--encoding", default="utf-8", help="text encoding of the input")
-    e.add_argument("--format", choices=_FORMATS, default="auto", help="input format")
+    e.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     add_blas_threads(e)
     e.set_defaults(func=with_blas_threads(cmd_test))
@@ -169,7 +189,7 @@ def add_parser(sub):
 
 
 def _read_labeled(path, encoding, fmt):
-    from ffnlp.text.labeled import read_labeled
+    from ffnlp.text.readers import read_labeled
 
     try:
         return read_labeled(path, encoding=encoding, format=fmt)
@@ -181,25 +201,107 @@ def _read_labeled(path, encoding, fmt):
         raise FFNLPError(str(exc)) from None
 
 
-def _document_lines(path, encoding, n_docs) -> list | None:
-    """1-based line of each document of a line-format file (blank lines skipped), or None (folder, CSV
-    with quoted newlines, stdin)."""
-    if str(path) == "-" or Path(path).is_dir():
-        return None
+def _read_documents(path, encoding, empty="error"):
+    from ffnlp.text.readers import read_documents
+
     try:
-        text = Path(path).read_bytes().decode(encoding)
-    except (OSError, UnicodeDecodeError, LookupError):
-        return None
-    lines = [i for i, line in enumerate(text.split("\n"), start=1) if line.strip()]
-    return lines[:n_docs] if len(lines) >= n_docs else None
+        return read_documents(path, encoding, empty=empty)
+    except ValueError as exc:  # an unknown encoding
+        if isinstance(exc, FFNLPError):
+            raise
+        raise FFNLPError(str(exc)) from None
 
 
-def _where(path, encoding, data, index):
-    """DataError keyword arguments naming the file (and line) of document ``index``."""
-    if str(path) != "-" and Path(path).is_dir():
-        return {"path": Path(path) / str(data.labels[index])}
-    lines = _document_lines(path, encoding, len(data))
-    return {"path": "<stdin>" if str(path) == "-" else path, "line": lines[index] if lines else None}
+def read_documents(path, encoding="utf-8-sig") -> list[str]:
+    """One document per line (``-``: stdin), leading ``__label__`` tokens dropped: see
+    :func:`ffnlp.text.readers.read_documents`."""
+    return _read_documents(path, encoding)
+
+
+def _read_input(path, encoding, fmt):
+    """Labeled data in ``fmt`` (one of :data:`_FORMATS`), its layout checked by :func:`_check_layout`."""
+    if str(path) != "-" and not Path(path).exists():
+        raise DataError("no such file or folder", path=path)
+    if fmt in ("tsv-label-last", "csv-header"):
+        from ffnlp.text.readers import read_tsv
+
+        try:
+            if fmt == "tsv-label-last":
+                data = read_tsv(path, encoding=encoding, delimiter="\t", label_column=-1)
+            else:
+                data = read_tsv(path, encoding=encoding, delimiter=",", header=True)
+        except ValueError as exc:
+            if isinstance(exc, FFNLPError):
+                raise
+            raise FFNLPError(f"--encoding {encoding}: {exc}" if "encoding" in str(exc) else str(exc)) from None
+    else:
+        try:
+            data = _read_labeled(path, encoding, fmt)
+        except OSError as exc:
+            raise DataError(f"cannot read: {exc.strerror or exc}", path=exc.filename or path) from None
+    return _check_layout(data, path, fmt)
+
+
+def _check_layout(data, path, fmt):
+    """Under ``auto``, recognize a header row and SentEval's ``text<TAB>label`` (each with a warning); refuse
+    one class per document, or a header under an explicit format, with a message naming ``--format``."""
+    import dataclasses
+
+    if data.multilabel or len(data) < 2 or fmt in ("fasttext", "folder", "csv-header"):
+        return data
+    is_csv = fmt == "csv" or (fmt == "auto" and str(path).lower().endswith(".csv"))
+    first_label, first_text = str(data.labels[0]).strip().lower(), data.texts[0].strip().lower()
+    if data.labels.count(data.labels[0]) == 1 and (first_label in _HEADER_LABELS or first_text in _HEADER_TEXTS):
+        row = f"{data.labels[0]!r}, {data.texts[0][:30]!r}"
+        if fmt != "auto":
+            hint = "pass --format csv-header" if is_csv else "remove it"
+            raise DataError(f"the first row ({row}) looks like a header, not a document: {hint}", path=data.source)
+        logger.warning("%s: the first row (%s) looks like a header: skipped%s", data.source, row,
+                       " (--format csv-header says so)" if is_csv else "")
+        rest = {name: getattr(data, name)[1:] for name in ("lines", "paths") if getattr(data, name, None) is not None}
+        data = dataclasses.replace(data, texts=data.texts[1:], labels=data.labels[1:], **rest)
+    n, k = len(data), len(set(data.labels))
+    if fmt != "auto" or n < 10 or k <= n / 2:
+        return data
+    # label<TAB>text read from text<TAB>label gives one "class" per document: try the label last
+    if not is_csv and str(path) != "-" and not Path(path).is_dir():
+        docs, labels = [], []
+        for lab, text in zip(data.labels, data.texts):
+            doc, _, last = f"{lab}\t{text}".rpartition("\t")
+            docs.append(doc.strip())
+            labels.append(last.strip())
+        if all(docs) and all(labels) and len(set(labels)) <= max(2, n // 10):
+            logger.warning("%s: read as text<TAB>label (label last, SentEval's layout), %d classes; "
+                           "--format tsv-label-last says so", data.source, len(set(labels)))
+            return dataclasses.replace(data, texts=docs, labels=labels)
+    raise DataError(f"{k} classes for {n} documents: the first field does not look like a label; say how the "
+                    f"file is laid out with --format ({', '.join(f for f in _FORMATS if f != 'auto')})",
+                    path=data.source)
+
+
+def _cap_long_documents(texts, max_length, where):
+    """Cut documents longer than :data:`LONG_DOCUMENT_TOKENS` tokens when ``max_length`` is None (fastText
+    caps lines too), with a warning naming the longest. Returns ``(texts, max_length)``."""
+    import re
+
+    if max_length is not None:
+        return texts, max_length
+    cap = LONG_DOCUMENT_TOKENS
+    out, cut, longest = list(texts), 0, (0, -1)
+    for i, text in enumerate(texts):
+        if len(text) <= cap:              # a token is at least one character
+            continue
+        ends = [m.end() for _, m in zip(range(cap + 1), re.finditer(r"\S+", text))]
+        if len(ends) > cap:
+            longest = max(longest, (len(text.split()), i))
+            cut += 1
+            out[i] = text[:ends[cap - 1]]
+    if not cut:
+        return texts, None
+    logger.warning("%s: %d document(s) longer than %s tokens (document %d has %s): each is cut to its first "
+                   "%s, and the saved model cuts documents there at prediction too; --max-length N chooses "
+                   "another limit", where, cut, f"{cap:,}", longest[1] + 1, f"{longest[0]:,}", f"{cap:,}")
+    return out, cap
 
 
 def _label_sets(labels) -> list[set]:
@@ -225,7 +327,7 @@ def build_config(args):
             early_stopping=not args.no_early_stopping, random_state=args.seed,
             verbose=logging.getLogger().isEnabledFor(logging.INFO))
     except ValueError as exc:
-        raise FFNLPError(str(exc)) from None
+        raise config_error(exc, _FLAGS) from None
 
 
 def cmd_train(args):
@@ -233,17 +335,21 @@ def cmd_train(args):
 
     config = build_config(args)
     if config.embeddings not in ("random", "word2vec") and not Path(config.embeddings).is_file():
-        raise DataError("embeddings file not found", path=config.embeddings)
-    data = _read_labeled(args.input, args.encoding, args.format)
+        raise DataError("embeddings file not found (--embeddings)", path=config.embeddings)
+    check_outputs(args, {"output": "--output"}, inputs=[args.input])
+    data = _read_input(args.input, args.encoding, args.format)
     classes = sorted({lab for labs in _label_sets(data.labels) for lab in labs})
     if len(classes) < 2:
         raise DataError(f"only one class ({classes[0]!r}) in the training data; a classifier needs at least two",
                         path=data.source)
+    texts, max_length = _cap_long_documents(data.texts, config.max_length, data.source)
+    if max_length != config.max_length:
+        config = config.replace(max_length=max_length)
     clf = FFNTextClassifier.from_config(config)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*epochs reached.*")
-            clf.fit(data.texts, data.labels)
+            clf.fit(texts, data.labels)
     except (ValueError, FileNotFoundError) as exc:
         if isinstance(exc, FFNLPError):
             raise
@@ -268,14 +374,14 @@ def cmd_test(args):
     from sklearn.metrics import f1_score
 
     clf = _load(args.model)
-    data = _read_labeled(args.input, args.encoding, args.format)
+    data = _read_input(args.input, args.encoding, args.format)
     gold = _label_sets(data.labels)
     known = {str(c) for c in clf.classes_}
     for i, labs in enumerate(gold):
         unseen = sorted(lab for lab in labs if lab not in known)
         if unseen:
             raise DataError(f"label {unseen[0]!r} was not seen in training (the model knows "
-                            f"{', '.join(sorted(known))})", **_where(args.input, args.encoding, data, i))
+                            f"{', '.join(sorted(known))})", **data.where(i))
     labels, _ = clf.predict_top_k(data.texts, k=args.k, threshold=args.threshold)
     labels = [[str(x) for x in row] for row in labels]
     hits = sum(len(set(row) & g) for row, g in zip(labels, gold))
@@ -298,59 +404,24 @@ def cmd_test(args):
         emit_metrics(metrics)
 
 
-def read_documents(path, encoding="utf-8") -> list[str]:
-    """One document per line (``-``: stdin), leading ``__label__`` tokens dropped.
-
-    Raises DataError naming the file and line of undecodable bytes or an empty document.
-    """
-    name = "<stdin>" if str(path) == "-" else str(path)
-    try:
-        raw = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError("no such file", path=name) from None
-    except IsADirectoryError:
-        raise DataError("is a folder; expected a text file with one document per line", path=name) from None
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc.strerror or exc}", path=name) from None
-    try:
-        text = raw.decode(encoding)
-    except LookupError:
-        raise FFNLPError(f"unknown encoding {encoding!r}") from None
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"cannot decode byte 0x{raw[exc.start]:02x} as {encoding} ({exc.reason}); "
-                        "pass --encoding", path=name, line=line, offset=exc.start) from None
-    text = text.removeprefix("\ufeff")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if not lines:
-        raise DataError("empty file: no documents", path=name)
-    docs = []
-    for lineno, line in enumerate(lines, start=1):
-        words = line.rstrip("\r").split()
-        while words and words[0].startswith(_LABEL):
-            words.pop(0)
-        if not words:
-            raise DataError("empty document", path=name, line=lineno)
-        docs.append(" ".join(words))
-    return docs
-
-
 def cmd_predict(args):
     clf = _load(args.model)
-    docs = read_documents(args.input, args.encoding)
-    labels, probs = clf.predict_top_k(docs, k=args.k, threshold=args.threshold)
-    out = []
-    for row, ps in zip(labels, probs):
+    docs = _read_documents(args.input, args.encoding, empty="keep")
+    keep = [i for i, d in enumerate(docs) if d]
+    if not keep:
+        raise DataError("no documents: every line is blank", path="<stdin>" if args.input == "-" else args.input)
+    labels, probs = clf.predict_top_k([docs[i] for i in keep], k=args.k, threshold=args.threshold)
+    out = [""] * len(docs)                # a blank input line gives a blank output line: lines stay aligned
+    for i, row, ps in zip(keep, labels, probs):
         if args.prob:
-            out.append(" ".join(f"{lab} {p:.4f}" for lab, p in zip(row, ps)))
+            out[i] = " ".join(f"{lab} {p:.4f}" for lab, p in zip(row, ps))
         else:
-            out.append(" ".join(str(lab) for lab in row))
+            out[i] = " ".join(str(lab) for lab in row)
     sys.stdout.write("\n".join(out) + "\n")
 
 
 def cmd_vectors(args):
+    check_outputs(args, {"output": "--output"}, inputs=[args.model])
     clf = _load(args.model)
     try:
         path = clf.save_word2vec_format(args.output, binary=str(args.output).endswith(".bin"), member=args.member)
@@ -364,7 +435,8 @@ def cmd_vectors(args):
 
 
 def cmd_compare(args):
-    from ffnlp.tasks.compare import compare, format_rows
+    from ffnlp.progress import Progress
+    from ffnlp.tasks.compare import all_models, compare, format_rows
 
     datasets = args.dataset or list(DEFAULT_DATASETS)
     if args.vectors and not Path(args.vectors).is_file():
@@ -376,8 +448,11 @@ def cmd_compare(args):
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*epochs reached.*")
                 warnings.filterwarnings("ignore", module="sklearn")
-                result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
-                                 vectors=args.vectors, vectors_name=args.vectors_name, seeds=args.seeds)
+                with Progress(len(models or all_models(args.vectors, args.vectors_name)), unit="fits", stage="model",
+                              desc=f"compare {name}", enabled=not getattr(args, "quiet", False)) as progress:
+                    result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
+                                     vectors=args.vectors, vectors_name=args.vectors_name, seeds=args.seeds,
+                                     progress=progress)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise

@@ -24,19 +24,17 @@ Registered names (``task="lm"``):
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ffnlp.corpora import CorpusSpec, data_roots, nltk_data_dirs, register
-from ffnlp.corpora import get as get_corpus
-from ffnlp.corpora import names as corpus_names
+from ffnlp import _datapaths
+from ffnlp._datapaths import data_roots, nltk_data_dirs  # noqa: F401 (re-exported)
 from ffnlp.errors import DataError
-from ffnlp.text.corpus import TextLines, list_text_files
+from ffnlp.text.corpus import TextLines
+from ffnlp.text.datasets import SPLIT_NAMES, LMSplits
 from ffnlp.text.tokenize import Tokenizer
 
 __all__ = [
@@ -52,48 +50,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-SPLIT_NAMES = ("train", "valid", "test")
-
-
-@dataclass
-class LMSplits:
-    """A language-modelling corpus split three ways.
-
-    Attributes
-    ----------
-    train, valid, test : list of list of str
-        Sentences as token lists (no ``</s>``: encoding adds it).
-    name : str
-        Registry name, or the path the corpus came from.
-    description : str
-        Where the text came from and how it was tokenized and split.
-    """
-
-    train: list[list[str]]
-    valid: list[list[str]]
-    test: list[list[str]]
-    name: str
-    description: str
-
-    def split(self, name: str) -> list[list[str]]:
-        """The split called ``name`` (``"train"``, ``"valid"`` or ``"test"``)."""
-        if name not in SPLIT_NAMES:
-            raise ValueError(f"split must be one of {SPLIT_NAMES}, got {name!r}")
-        return getattr(self, name)
-
-    def n_tokens(self, *, eos: bool = False) -> dict[str, int]:
-        """Token count of each split: words only, or words plus one ``</s>`` per sentence."""
-        extra = {s: len(self.split(s)) if eos else 0 for s in SPLIT_NAMES}
-        return {s: sum(map(len, self.split(s))) + extra[s] for s in SPLIT_NAMES}
-
-    def n_sentences(self) -> dict[str, int]:
-        """Sentence count of each split."""
-        return {s: len(self.split(s)) for s in SPLIT_NAMES}
-
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{s}={n:,}" for s, n in self.n_tokens().items())
-        return f"LMSplits({self.name!r}, tokens: {counts})"
 
 
 # ----------------------------------------------------------------------------- splitting
@@ -171,12 +127,12 @@ _HOW_BROWN = (
 
 
 def _brown_searched() -> list[str]:
-    return [str(d / "corpora" / "brown") for d in nltk_data_dirs()]
+    return [str(d / "corpora" / "brown") for d in _datapaths.nltk_data_dirs()]
 
 
 def brown_root() -> Path | None:
     """The first ``<nltk data dir>/corpora/brown`` folder that exists, or None."""
-    for d in nltk_data_dirs():
+    for d in _datapaths.nltk_data_dirs():
         p = d / "corpora" / "brown"
         if p.is_dir():
             return p
@@ -281,12 +237,12 @@ _HOW_PTB = (
 
 
 def _ptb_searched() -> list[str]:
-    return [str(r / "ptb") for r in data_roots()]
+    return [str(r / "ptb") for r in _datapaths.data_roots()]
 
 
 def ptb_root() -> Path | None:
     """The first ``<data root>/ptb`` folder holding the three PTB files, or None."""
-    for r in data_roots():
+    for r in _datapaths.data_roots():
         p = r / "ptb"
         if all((p / f).is_file() for f in _PTB_FILES.values()):
             return p
@@ -332,14 +288,7 @@ _HOW_LEE = "install gensim: lee_background.cor ships in gensim/test/test_data"
 def lee_path() -> Path | None:
     """Path of gensim's ``lee_background.cor`` (as ``gensim.test.utils.datapath`` gives it),
     found without importing gensim; None if gensim is not installed."""
-    spec = importlib.util.find_spec("gensim")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for loc in spec.submodule_search_locations:
-        p = Path(loc) / "test" / "test_data" / "lee_background.cor"
-        if p.is_file():
-            return p
-    return None
+    return _datapaths.gensim_test_data("lee_background.cor")
 
 
 def load_text_corpus(
@@ -459,66 +408,29 @@ def load_lm_corpus(name_or_path, **kw) -> LMSplits:
     DataError
         If the name is unknown and no such path exists, or the corpus is absent or unreadable.
     """
-    if isinstance(name_or_path, str) and name_or_path in LM_CORPORA:
-        return LM_CORPORA[name_or_path].load(**kw)
+    from ffnlp import corpora
+
+    lm_names = corpora.names(task="lm")
+    if isinstance(name_or_path, str) and name_or_path in lm_names:
+        return corpora.get(name_or_path).load(**kw)
     path = Path(name_or_path)
     if path.exists():
         return load_text_corpus(path, **kw)
-    if isinstance(name_or_path, str) and name_or_path in corpus_names():
+    if isinstance(name_or_path, str) and name_or_path in corpora.names():
         raise DataError(
-            f"{name_or_path!r} is a {get_corpus(name_or_path).task} corpus, not a language-"
-            f"modelling one; LM corpora: {', '.join(sorted(LM_CORPORA))}"
+            f"{name_or_path!r} is a {corpora.get(name_or_path).task} corpus, not a language-"
+            f"modelling one; LM corpora: {', '.join(lm_names)}"
         )
-    known = ", ".join(sorted(LM_CORPORA))
+    known = ", ".join(lm_names)
     raise DataError(
         f"{str(name_or_path)!r} is neither a registered LM corpus ({known}) "
         "nor an existing file or folder"
     )
 
 
-# ----------------------------------------------------------------------------- registry
+def __getattr__(name):
+    if name == "LM_CORPORA":  # the registered LM corpora, name -> CorpusSpec (computed: the registry may grow)
+        from ffnlp import corpora
 
-LM_CORPORA: dict[str, CorpusSpec] = {}
-"""The LM corpora this module registers, by name."""
-
-for _spec in (
-    CorpusSpec(
-        name="brown",
-        task="lm",
-        description="Brown corpus (NLTK), 1,161,192 words, 15 genres; Bengio et al. 2003 benchmark",
-        locate=brown_root,
-        load=load_brown,
-        splits="Bengio et al. 2003: first 800,000 words train, next 200,000 valid, 161,192 test; "
-        "vocabulary: words seen <= 3 times -> <unk> (min_count=4)",
-        license="README: 'distributed with the permission of the copyright holder, redistribution "
-        "permitted'; NLTK's metadata: 'May be used for non-commercial purposes'",
-        how_to_get=_HOW_BROWN,
-        searched=_brown_searched,
-    ),
-    CorpusSpec(
-        name="ptb",
-        task="lm",
-        description="Penn Treebank, Mikolov's LM version: 10k vocabulary, 929k/73k/82k tokens",
-        locate=ptb_root,
-        load=load_ptb,
-        splits="fixed ptb.train/valid/test.txt: 887,521 / 70,390 / 78,669 words (+1 </s> per line)",
-        license="WSJ text (c) University of Pennsylvania (LDC99T42); Mikolov's README: 'should be "
-        "free for research purposes'; not openly licensed",
-        how_to_get=_HOW_PTB,
-        searched=_ptb_searched,
-    ),
-    CorpusSpec(
-        name="lee",
-        task="lm",
-        description="Lee background corpus (gensim test data): 300 news documents, ~60k words",
-        locate=lee_path,
-        load=load_lee,
-        splits="documents split seeded (seed 0) 80/10/10 = 240/30/30, then into sentences",
-        license="shipped with gensim (LGPL-2.1) as test data, by courtesy of Michael D. Lee; cite "
-        "Lee, Pincombe & Welsh 2005",
-        how_to_get=_HOW_LEE,
-        searched=lambda: ["<gensim package>/test/test_data/lee_background.cor"],
-    ),
-):
-    LM_CORPORA[_spec.name] = register(_spec)
-del _spec
+        return {n: corpora.get(n) for n in corpora.names(task="lm")}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from ffnlp import corpora
+from ffnlp import _datapaths, corpora
 from ffnlp.errors import DataError
 from ffnlp.text import labeled
 from ffnlp.text.labeled import (
@@ -407,7 +407,7 @@ def test_registered_in_corpora():
 
 def test_absent_data_says_where_it_looked(monkeypatch, tmp_path):
     monkeypatch.setenv("FFNLP_DATA", str(tmp_path))
-    monkeypatch.setattr(labeled, "find_data", lambda rel: None)
+    monkeypatch.setattr(_datapaths, "find_data", lambda rel: None)
     with pytest.raises(DataError, match="data not found; looked in") as e:
         load_textcat_dataset("trec")
     assert str(tmp_path / "sentclf" / "TREC" / "train_5500.label") in str(e.value)

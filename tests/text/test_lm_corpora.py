@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from ffnlp import corpora
+from ffnlp import _datapaths, corpora
 from ffnlp.errors import DataError
 from ffnlp.text import lm_corpora
 from ffnlp.text.lm_corpora import (
@@ -125,12 +125,13 @@ def test_registry_entries():
     for name in ("brown", "ptb", "lee"):
         spec = corpora.get(name)
         assert spec.task == "lm" and spec.how_to_get and spec.license and spec.splits
-        assert spec.load is getattr(lm_corpora, f"load_{name}")
+        assert spec.loader == f"ffnlp.text.lm_corpora:load_{name}"
+        assert spec.resolve_loader() is getattr(lm_corpora, f"load_{name}")
     assert "nltk.download('brown')" in corpora.get("brown").how_to_get
 
 
 def test_absent_brown_says_where_it_looked_and_how_to_get_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(lm_corpora, "nltk_data_dirs", lambda: [tmp_path / "nltk_data"])
+    monkeypatch.setattr(_datapaths, "nltk_data_dirs", lambda: [tmp_path / "nltk_data"])
     with pytest.raises(DataError) as info:
         load_brown()
     msg = str(info.value)
@@ -139,7 +140,7 @@ def test_absent_brown_says_where_it_looked_and_how_to_get_it(monkeypatch, tmp_pa
 
 
 def test_absent_ptb_says_where_it_looked(monkeypatch, tmp_path):
-    monkeypatch.setattr(lm_corpora, "data_roots", lambda: [tmp_path])
+    monkeypatch.setattr(_datapaths, "data_roots", lambda: [tmp_path])
     with pytest.raises(DataError, match="ptb.train.txt") as info:
         load_lm_corpus("ptb")
     assert str(tmp_path / "ptb") in str(info.value)
