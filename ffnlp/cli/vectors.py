@@ -101,15 +101,25 @@ def cmd_train(args):
         part = corpus_sentences(source, encoding=args.encoding)
         logging.getLogger(__name__).info("%s: %d sentences, %d tokens", source, len(part), sum(map(len, part)))
         sentences += part
+    from ffnlp.progress import Progress
+
+    gensim_log = logging.getLogger("gensim")
+    level = gensim_log.level
+    gensim_log.setLevel(max(level, logging.WARNING))        # its per-epoch lines: the progress says it
     try:
-        kv = train_word2vec(sentences, dim=args.dim, window=args.window, min_count=args.min_count,
-                            epochs=args.epochs, negative=args.negative, sample=args.sample, seed=args.seed,
-                            workers=args.workers)
+        with Progress(args.epochs, unit="words", enabled=not getattr(args, "quiet", False),
+                      desc="word2vec") as progress:
+            kv = train_word2vec(sentences, dim=args.dim, window=args.window, min_count=args.min_count,
+                                epochs=args.epochs, negative=args.negative, sample=args.sample, seed=args.seed,
+                                workers=args.workers, progress=progress)
     except ValueError as exc:
         if isinstance(exc, FFNLPError):
             raise
         raise FFNLPError(f"--corpus {' '.join(map(str, sources))}: {exc}") from None
-    path = save_vectors(kv, args.output)
+    else:
+        path = save_vectors(kv, args.output)
+    finally:
+        gensim_log.setLevel(level)
     summary = {"sentences": len(sentences), "tokens": sum(map(len, sentences)), "words": len(kv), "dim": args.dim,
                "epochs": args.epochs, "seconds": round(time.perf_counter() - t0, 3), "output": str(path)}
     if args.evaluate:

@@ -163,7 +163,7 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
             on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec",
-            seeds: int = 1) -> Comparison:
+            seeds: int = 1, progress=None) -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
 
     Parameters
@@ -183,6 +183,8 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         Run only the first folds of a cross-validation (quick looks; the full protocol otherwise).
     on_row : callable(Row) or None
         Called as each model finishes (progress).
+    progress : ffnlp.progress.Progress or None
+        Told of each model as an "epoch" whose items are its fits (folds x seeds).
     vectors : path or None
         A word2vec-format file: adds ``ffnlp_dan_vec``, ``ffnlp_conv_vec`` and ``ffnlp_ens_vec``
         (:func:`pretrained_models`).
@@ -209,7 +211,9 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
     protocol, folds = _folds(ds, seed, max_folds)
     runs = [(fold, seed + k) for fold in folds for k in range(int(seeds))]
     rows = []
-    for name, factory in models.items():
+    for i, (name, factory) in enumerate(models.items(), start=1):
+        if progress is not None:
+            progress.epoch_begin(i, len(runs))
         accs, f1s, fit_s, pred_s = [], [], [], []
         n_params = 0
         for (Xtr, ytr, Xte, yte, valid), model_seed in runs:
@@ -230,9 +234,13 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
             n_params = count_params(est)
             logger.info("%s %s run %d/%d (seed %d): accuracy %.4f (%.1f s)", ds.name, name, len(accs), len(runs),
                         model_seed, accs[-1], fit_s[-1])
+            if progress is not None:
+                progress.update(1)
         row = Row(name, float(np.mean(accs)), float(np.std(accs)), float(np.mean(f1s)), float(np.mean(fit_s)),
                   float(np.mean(pred_s)), n_params, len(folds), accs, int(seeds))
         rows.append(row)
+        if progress is not None:
+            progress.epoch_end(i, {"model": name, "accuracy": row.accuracy})
         if on_row is not None:
             on_row(row)
     n_test = len(folds[0][2])
