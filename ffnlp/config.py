@@ -10,6 +10,13 @@ import json
 import typing
 from dataclasses import dataclass
 
+from ffnlp.errors import ConfigError
+
+#: ``ImageConfig.init`` values (``ffnlp image train --init``); "course" picks course_small or course_scaled by depth.
+IMAGE_INITS = ("course", "course_small", "course_scaled", "he", "he_normal", "he_uniform", "glorot",
+               "glorot_normal", "glorot_uniform")
+IMAGE_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "softplus", "maxout")
+
 
 class _ConfigMixin:
     def to_dict(self) -> dict:
@@ -77,20 +84,39 @@ class ImageConfig(_ConfigMixin):
         raise ValueError(f"no preset for {data!r}; choose 'catvnoncat' or 'digits'")
 
     def __post_init__(self):
+        def bad(field, detail):
+            raise ConfigError(field, detail)
+
         if any(int(h) <= 0 for h in self.hidden):
-            raise ValueError(f"hidden layer sizes must be positive integers, got {list(self.hidden)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+            bad("hidden", f"layer sizes must be positive integers, got {list(self.hidden)}")
+        if not self.learning_rate > 0 or self.learning_rate == float("inf"):
+            bad("learning_rate", f"must be a positive number, got {self.learning_rate}")
         if self.iterations <= 0:
-            raise ValueError(f"iterations must be positive, got {self.iterations}")
+            bad("iterations", f"must be positive, got {self.iterations}")
         if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+            bad("dtype", f"must be float32 or float64, got {self.dtype!r}")
         if self.optimizer not in ("gd", "sgd", "adam"):
-            raise ValueError(f"optimizer must be gd, sgd or adam, got {self.optimizer!r}")
+            bad("optimizer", f"must be gd, sgd or adam, got {self.optimizer!r}")
+        if self.activation not in IMAGE_ACTIVATIONS:
+            bad("activation", f"must be one of {', '.join(IMAGE_ACTIVATIONS)}, got {self.activation!r}")
+        if self.init not in IMAGE_INITS:
+            bad("init", f"must be one of {', '.join(IMAGE_INITS)}, got {self.init!r}")
         if self.batch_size is not None and self.batch_size <= 0:
-            raise ValueError(f"batch_size must be positive, got {self.batch_size}")
+            bad("batch_size", f"must be positive, got {self.batch_size}")
+        if not 0 <= self.dropout < 1:
+            bad("dropout", f"must be in [0, 1), got {self.dropout}")
+        if not 0 <= self.momentum < 1:
+            bad("momentum", f"must be in [0, 1), got {self.momentum}")
+        if not self.lr_decay >= 0:
+            bad("lr_decay", f"must be >= 0, got {self.lr_decay}")
+        if not self.weight_decay >= 0:
+            bad("weight_decay", f"must be >= 0, got {self.weight_decay}")
+        if self.log_every < 0:
+            bad("log_every", f"must be >= 0, got {self.log_every}")
+        if self.n_iter_no_change is not None and self.n_iter_no_change <= 0:
+            bad("n_iter_no_change", f"must be positive or None, got {self.n_iter_no_change}")
         if not 0 <= self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
+            bad("validation_fraction", f"must be in [0, 1), got {self.validation_fraction}")
 
 
 @dataclass(frozen=True)
@@ -147,7 +173,8 @@ class TextCatConfig(_ConfigMixin):
 
     def __post_init__(self):
         def bad(msg):
-            raise ValueError(f"TextCatConfig: {msg}")
+            field, _, detail = msg.partition(" ")
+            raise ConfigError(field, detail, prefix="TextCatConfig: ")
 
         if self.doc_vector not in ("mean", "conv"):
             bad(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
@@ -166,7 +193,7 @@ class TextCatConfig(_ConfigMixin):
             if int(getattr(self, name)) <= 0:
                 bad(f"{name} must be positive, got {getattr(self, name)}")
         if any(int(h) <= 0 for h in self.hidden_layer_sizes):
-            bad(f"hidden layer sizes must be positive integers, got {list(self.hidden_layer_sizes)}")
+            bad(f"hidden_layer_sizes must be positive integers, got {list(self.hidden_layer_sizes)}")
         for name in ("word_dropout", "dropout"):
             if not 0 <= getattr(self, name) < 1:
                 bad(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -174,8 +201,11 @@ class TextCatConfig(_ConfigMixin):
             bad(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
         if not 0 < self.threshold < 1:
             bad(f"threshold must be in (0, 1), got {self.threshold}")
-        if self.learning_rate_init <= 0 or self.alpha < 0 or self.lr_decay < 0:
-            bad("learning_rate_init must be positive, alpha and lr_decay >= 0")
+        if not 0 < self.learning_rate_init < float("inf"):
+            bad(f"learning_rate_init must be a positive number, got {self.learning_rate_init}")
+        for name in ("alpha", "lr_decay"):
+            if not getattr(self, name) >= 0:
+                bad(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.class_weight is not None and not isinstance(self.class_weight, dict) \
                 and self.class_weight != "balanced":
             bad(f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}")
@@ -250,35 +280,48 @@ class LMConfig(_ConfigMixin):
                    batch_size=128, learning_rate=0.003, n_iter_no_change=2, log_every=0)
 
     def __post_init__(self):
+        def bad(field, detail):
+            raise ConfigError(field, detail)
+
         if int(self.context_size) < 1:
-            raise ValueError(f"context_size must be >= 1, got {self.context_size}")
+            bad("context_size", f"must be >= 1, got {self.context_size}")
         if int(self.embedding_dim) < 1:
-            raise ValueError(f"embedding_dim must be >= 1, got {self.embedding_dim}")
+            bad("embedding_dim", f"must be >= 1, got {self.embedding_dim}")
         if any(int(h) <= 0 for h in self.hidden):
-            raise ValueError(f"hidden layer sizes must be positive integers, got {list(self.hidden)}")
+            bad("hidden", f"layer sizes must be positive integers, got {list(self.hidden)}")
         if not self.hidden and not self.direct:
-            raise ValueError("with no hidden layer the model needs direct connections (direct=True)")
+            bad("direct", "must be True with no hidden layer (the model needs direct connections)")
         if self.output not in ("full", "factored"):
-            raise ValueError(f"output must be 'full' or 'factored', got {self.output!r}")
+            bad("output", f"must be 'full' or 'factored', got {self.output!r}")
         if self.n_classes is not None and int(self.n_classes) < 1:
-            raise ValueError(f"n_classes must be positive or None, got {self.n_classes}")
+            bad("n_classes", f"must be positive or None, got {self.n_classes}")
         if self.min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {self.min_count}")
+            bad("min_count", f"must be >= 1, got {self.min_count}")
+        if self.max_vocab is not None and int(self.max_vocab) < 5:
+            bad("max_vocab", f"must be at least 5 (the 4 special tokens and one word) or None, got {self.max_vocab}")
         if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
-        if self.lr_decay < 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
-            raise ValueError("lr_decay and weight_decay must be >= 0 and momentum in [0, 1)")
-        if self.batch_size <= 0 or self.epochs <= 0:
-            raise ValueError(f"batch_size and epochs must be positive, got {self.batch_size}, {self.epochs}")
+            bad("optimizer", f"must be adam or sgd, got {self.optimizer!r}")
+        if not 0 < self.learning_rate < float("inf"):
+            bad("learning_rate", f"must be a positive number, got {self.learning_rate}")
+        if not self.lr_decay >= 0:
+            bad("lr_decay", f"must be >= 0, got {self.lr_decay}")
+        if not self.weight_decay >= 0:
+            bad("weight_decay", f"must be >= 0, got {self.weight_decay}")
+        if not 0 <= self.momentum < 1:
+            bad("momentum", f"must be in [0, 1), got {self.momentum}")
+        if self.batch_size <= 0:
+            bad("batch_size", f"must be positive, got {self.batch_size}")
+        if self.epochs <= 0:
+            bad("epochs", f"must be positive, got {self.epochs}")
         if self.n_iter_no_change is not None and self.n_iter_no_change <= 0:
-            raise ValueError(f"n_iter_no_change must be positive or None, got {self.n_iter_no_change}")
+            bad("n_iter_no_change", f"must be positive or None, got {self.n_iter_no_change}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            bad("max_seconds", f"must be positive or None, got {self.max_seconds}")
         if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+            bad("dtype", f"must be float32 or float64, got {self.dtype!r}")
         if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            bad("dropout", f"must be in [0, 1), got {self.dropout}")
         if not 0 <= self.input_dropout < 1:
-            raise ValueError(f"input_dropout must be in [0, 1), got {self.input_dropout}")
+            bad("input_dropout", f"must be in [0, 1), got {self.input_dropout}")
         if self.activation not in ("tanh", "relu", "leaky_relu", "sigmoid", "softplus"):
-            raise ValueError(f"activation must be tanh, relu, leaky_relu, sigmoid or softplus, got {self.activation!r}")
+            bad("activation", f"must be tanh, relu, leaky_relu, sigmoid or softplus, got {self.activation!r}")

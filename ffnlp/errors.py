@@ -33,3 +33,27 @@ class ModelFileError(FFNLPError):
 
 class DivergenceError(FFNLPError):
     """Training produced a NaN or infinite loss; nothing was saved from the diverged state."""
+
+
+class ConfigError(FFNLPError):
+    """A setting is out of range. ``field`` is the keyword of the Python API (``batch_size``); the CLI
+    rewrites the message with the flag the user typed (``--batch-size``).
+
+    The message is ``"{prefix}{field} {detail}"``.
+    """
+
+    def __init__(self, field: str, detail: str, *, prefix: str = ""):
+        super().__init__(f"{prefix}{field} {detail}")
+        self.field = field
+        self.detail = detail
+
+    def for_flags(self, flags: dict) -> "FFNLPError":
+        """The same error worded with the CLI flag standing for ``field`` (``flags``: field -> flag)."""
+        flag = flags.get(self.field)
+        if flag is None:
+            return FFNLPError(str(self))
+        return FFNLPError(f"{flag} {self.detail}")
+
+
+class DeviceError(FFNLPError):
+    """The array backend asked for (``--device gpu``, ``device="gpu"``) is not available here."""

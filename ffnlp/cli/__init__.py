@@ -1,4 +1,4 @@
-"""Command-line interface: ``ffnlp image|lm|classify|corpora <verb>``.
+"""Command-line interface: ffnlp image|lm|classify|corpora <verb>.
 
 Each subcommand group lives in its own module with ``add_parser(subparsers)``; handlers parse,
 build a config, call one library function and print. Only the CLI prints; errors derived from
@@ -10,10 +10,13 @@ import argparse
 import importlib
 import json
 import logging
+import signal
 import sys
+import warnings
+from contextlib import contextmanager
 
 from ffnlp._version import __version__
-from ffnlp.errors import FFNLPError
+from ffnlp.errors import ConfigError, FFNLPError
 
 _GROUPS = ("image", "lm", "classify", "corpora", "vectors")
 
@@ -44,7 +47,86 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.add_parser(sub)
+    _add_quiet_everywhere(sub)
     return parser
+
+
+def _add_quiet_everywhere(sub) -> None:
+    """``-q`` after the group or verb too (``ffnlp lm train -q``): every sub-parser takes it; SUPPRESS keeps
+    the top-level value when a sub-parser does not see it."""
+    for group in sub.choices.values():
+        parsers = [group]
+        for action in group._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+        for p in parsers:
+            if not any("-q" in a.option_strings for a in p._actions):
+                p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                               help="no progress output or library warnings (also before the group)")
+
+
+def config_error(exc: ValueError, flags: dict) -> FFNLPError:
+    """A config's ValueError as the CLI error, worded with the flag the user typed (``flags``: field -> flag)."""
+    if isinstance(exc, ConfigError):
+        return exc.for_flags(flags)
+    return FFNLPError(str(exc))
+
+
+def check_outputs(args, flags: dict, *, inputs=()) -> None:
+    """Check, before any work, every output path of ``args`` named in ``flags`` (attribute -> flag)."""
+    from ffnlp._files import check_output
+
+    for attr, flag in flags.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            check_output(value, flag, inputs=inputs)
+
+
+def _interrupted_message(args) -> str:
+    checkpoint = getattr(args, "checkpoint", None)
+    if checkpoint is not None:
+        return (f"interrupted; {checkpoint} holds the last finished epoch: run the same command with --resume "
+                "to continue")
+    if hasattr(args, "checkpoint"):
+        return "interrupted; nothing was saved (train with --checkpoint FILE to be able to --resume)"
+    return "interrupted; no output was written"
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that half-written temporaries are removed on the way out."""
+
+
+@contextmanager
+def _sigterm_raises():
+    def handler(signum, frame):
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:                    # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _quiet_libraries(quiet: bool):
+    """Under ``-q``: gensim's log lines and every library's Python warnings are silenced."""
+    if not quiet:
+        yield
+        return
+    gensim_log = logging.getLogger("gensim")
+    level = gensim_log.level
+    gensim_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        gensim_log.setLevel(level)
 
 
 def with_blas_threads(cmd, default=None):
@@ -117,13 +199,17 @@ def main(argv=None) -> int:
         stream=sys.stderr,
     )
     try:
-        return int(args.func(args) or 0)
+        with _sigterm_raises(), _quiet_libraries(args.quiet):
+            return int(args.func(args) or 0)
     except FFNLPError as exc:
         print(f"ffnlp: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("ffnlp: interrupted", file=sys.stderr)
+        print(f"ffnlp: {_interrupted_message(args)}", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("ffnlp: terminated; no output was written", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
 

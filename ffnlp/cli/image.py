@@ -6,9 +6,16 @@ import sys
 
 import numpy as np
 
-from ffnlp.cli import DefaultsHelpFormatter, emit_json, emit_metrics
-from ffnlp.config import ImageConfig
+from ffnlp.cli import DefaultsHelpFormatter, check_outputs, config_error, emit_json, emit_metrics
+from ffnlp.config import IMAGE_ACTIVATIONS, IMAGE_INITS, ImageConfig
 from ffnlp.errors import FFNLPError
+
+#: ImageConfig field -> the ``image train`` flag that sets it (error messages name the flag).
+_FLAGS = {"hidden": "--layers", "activation": "--activation", "learning_rate": "--learning-rate",
+          "iterations": "--iterations", "optimizer": "--optimizer", "batch_size": "--batch-size",
+          "momentum": "--momentum", "lr_decay": "--lr-decay", "weight_decay": "--weight-decay",
+          "dropout": "--dropout", "init": "--init", "seed": "--seed", "log_every": "--log-every",
+          "dtype": "--dtype"}
 
 
 def _layers(text):
@@ -27,7 +34,8 @@ def add_parser(sub):
     verbs.required = True
     cat, dig = ImageConfig.preset("catvnoncat"), ImageConfig.preset("digits")
 
-    t = verbs.add_parser("train", help="train and report cost curve and accuracies",
+    t = verbs.add_parser("train", help="train and report cost curve and accuracies (on scikit-learn's digits "
+                                       "unless --data names the cat vs non-cat folder)",
                          formatter_class=DefaultsHelpFormatter,
                          description="Defaults depend on the data: with --data, the course's run "
                                      f"(layers {','.join(map(str, cat.hidden))}, gd, lr {cat.learning_rate}, "
@@ -38,7 +46,7 @@ def add_parser(sub):
                                                 "(default: scikit-learn's bundled digits)")
     t.add_argument("--layers", type=_layers, default=None, help="hidden layer sizes, e.g. 20,7,5 (default: preset)")
     t.add_argument("--activation", default=None,
-                   choices=["relu", "tanh", "sigmoid", "leaky_relu", "softplus", "maxout"], help="hidden activation")
+                   choices=IMAGE_ACTIVATIONS, help="hidden activation")
     t.add_argument("--learning-rate", type=float, default=None, help="learning rate (default: preset)")
     t.add_argument("--iterations", type=int, default=None, help="iterations (gd) or epochs (default: preset)")
     t.add_argument("--optimizer", choices=["gd", "sgd", "adam"], default=None,
@@ -48,13 +56,15 @@ def add_parser(sub):
     t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t)")
     t.add_argument("--weight-decay", type=float, default=None, help="L2 penalty on weights")
     t.add_argument("--dropout", type=float, default=None, help="dropout rate after hidden layers")
-    t.add_argument("--init", default=None,
-                   help="course (the course's: randn*0.01 for one hidden layer, randn/sqrt(n_in) deeper), "
-                        "course_small, course_scaled, he, glorot (default: preset)")
+    t.add_argument("--init", default=None, choices=IMAGE_INITS, metavar="{" + ",".join(IMAGE_INITS) + "}",
+                   help="weight initialization; course is the course's: randn*0.01 for one hidden layer, "
+                        "randn/sqrt(n_in) deeper (default: preset: course with --data, he for digits)")
     t.add_argument("--dtype", choices=["float32", "float64"], default=None,
                    help="default: float64 for course init (its published numbers are float64), else float32")
     t.add_argument("--seed", type=int, default=None, help="seed of the weights (course: 1)")
-    t.add_argument("--log-every", type=int, default=None, help="record/print the cost every N iterations")
+    t.add_argument("--log-every", type=int, default=None,
+                   help="record/print the cost every N steps: after iterations 0, N, 2N, ... for gd (the course's "
+                        "numbering), epochs 1, N, 2N, ... for sgd/adam (as the progress lines)")
     t.add_argument("--output", default=None, help="save the trained model to this .npz file")
     t.add_argument("--plot", default=None, help="draw the cost curve to this PNG file")
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
@@ -80,25 +90,36 @@ def build_config(args) -> ImageConfig:
     try:
         return base.replace(**changes, dtype=dtype)
     except ValueError as exc:
-        raise FFNLPError(str(exc)) from None
+        raise config_error(exc, _FLAGS) from None
 
 
 def cmd_train(args):
     import logging
 
-    from ffnlp.tasks.image import load_image_data, plot_costs, save_image_model, train_image
+    from ffnlp.tasks.image import check_plot_path, load_image_data, plot_costs, save_image_model, train_image
 
     config = build_config(args)
+    check_outputs(args, {"output": "--output", "plot": "--plot"})
+    if args.plot:
+        check_plot_path(args.plot)
     data = load_image_data(args.data)
-    result = train_image(data, config, verbose=logging.getLogger().isEnabledFor(logging.INFO))
+    log = logging.getLogger("ffnlp.cli")
+    if args.data is None:
+        log.info("training on scikit-learn's digits (%d train / %d test images, 10 classes); "
+                 "--data FOLDER trains on cat vs non-cat", len(data.y_train), len(data.y_test))
+    else:
+        log.info("training on %s (%d train / %d test images)", data.name, len(data.y_train), len(data.y_test))
+    result = train_image(data, config, verbose=log.isEnabledFor(logging.INFO))
     m = result.metrics()
+    step = "cost_after_iteration" if config.optimizer == "gd" else "cost_epoch"
     if not args.json:
         for it, c in result.costs.items():
-            print(f"cost_after_iteration_{it}\t{c:.6f}")
+            print(f"{step}_{it}\t{c:.6f}")
     emit_metrics({"train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
                   "seconds": m["seconds"]} if not args.json else {})
     if args.plot:
-        plot_costs(result.costs, args.plot, title=f"{data.name}: learning rate {config.learning_rate}")
+        plot_costs(result.costs, args.plot, title=f"{data.name}: learning rate {config.learning_rate}",
+                   xlabel="iteration" if config.optimizer == "gd" else "epoch")
     if args.output:
         save_image_model(args.output, result)
     if args.json:
@@ -112,8 +133,22 @@ def cmd_predict(args):
     clf = load_image_model(args.model)
     try:
         X = np.load(args.input, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read a .npy array ({exc})", path=args.input) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; expected a .npy file", path=args.input) from None
+    except FileNotFoundError:
+        raise DataError("no such file", path=args.input) from None
+    except OSError as exc:
+        raise DataError(f"cannot read a .npy array ({exc.strerror or exc})", path=args.input) from None
+    except ValueError as exc:
+        detail = "it holds Python objects, which are never unpickled" if "pickle" in str(exc).lower() else str(exc)
+        raise DataError(f"not a numeric .npy array ({detail})", path=args.input) from None
+    if not isinstance(X, np.ndarray):
+        X.close()
+        raise DataError("is an .npz archive; expected one .npy array (np.save)", path=args.input)
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"array of dtype {X.dtype}; expected numbers (pixels in [0, 1] or uint8)", path=args.input)
+    if X.ndim >= 1 and X.shape[0] == 0:
+        raise DataError(f"array of shape {X.shape} holds no images", path=args.input)
     if X.ndim == 4:
         X = X.reshape(X.shape[0], -1) / 255.0
     if X.ndim != 2 or X.shape[1] != clf.n_features_in_:

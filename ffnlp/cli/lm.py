@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import time
+from pathlib import Path
 
-from ffnlp.cli import add_blas_threads, emit_json, emit_metrics, with_blas_threads
-from ffnlp.errors import FFNLPError
+from ffnlp.cli import add_blas_threads, check_outputs, config_error, emit_json, emit_metrics, with_blas_threads
+from ffnlp.errors import DataError, FFNLPError
 
 DEFAULT_CORPUS = "lee"
 _NAMED = ("brown", "ptb", "lee")
+
+#: LMConfig field -> the ``lm train`` flag that sets it (error messages name the flag).
+_FLAGS = {"context_size": "--context", "embedding_dim": "--embedding-dim", "hidden": "--hidden",
+          "direct": "--direct", "output": "--output-layer", "n_classes": "--classes", "min_count": "--min-count",
+          "max_vocab": "--max-vocab", "optimizer": "--optimizer", "learning_rate": "--learning-rate",
+          "lr_decay": "--lr-decay", "momentum": "--momentum", "weight_decay": "--weight-decay",
+          "dropout": "--dropout", "input_dropout": "--input-dropout", "activation": "--activation",
+          "batch_size": "--batch-size", "epochs": "--epochs", "n_iter_no_change": "--patience",
+          "max_seconds": "--max-seconds", "embeddings": "--embeddings", "seed": "--seed"}
+#: Output paths of ``lm train``: attribute -> flag.
+_OUTPUTS = {"output": "--output", "checkpoint": "--checkpoint", "export_vectors": "--export-vectors"}
 
 
 def _sizes(text):
@@ -130,14 +143,35 @@ def build_config(args):
     try:
         return base.replace(**changes)
     except ValueError as exc:
-        raise FFNLPError(str(exc)) from None
+        raise config_error(exc, _FLAGS) from None
+
+
+def _check_encoding(encoding):
+    import codecs
+
+    if encoding is None:
+        return
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise FFNLPError(f"--encoding {encoding}: unknown encoding (e.g. utf-8, latin-1)") from None
 
 
 def _load_corpus(name, encoding):
     from ffnlp.text import load_lm_corpus
 
+    _check_encoding(encoding)
     kw = {} if name in _NAMED or encoding in (None, "utf-8") else {"encoding": encoding}
-    return load_lm_corpus(name, **kw)
+    try:
+        return load_lm_corpus(name, **kw)
+    except PermissionError as exc:
+        raise DataError(f"cannot read: {exc.strerror or exc}", path=exc.filename or name) from None
+    except IsADirectoryError as exc:
+        raise DataError("is a folder where a file was expected", path=exc.filename or name) from None
+    except OSError as exc:
+        if isinstance(exc, FFNLPError):
+            raise
+        raise DataError(f"cannot read: {exc.strerror or exc}", path=exc.filename or name) from None
 
 
 def _corpus_meta(args):
@@ -161,6 +195,14 @@ def cmd_train(args):
 
     t0 = time.perf_counter()
     config = build_config(args)
+    _check_encoding(args.encoding)
+    if args.resume and not args.checkpoint:
+        raise FFNLPError("--resume needs --checkpoint FILE (the training state to continue from)")
+    if args.model == "kn" and (args.checkpoint or args.export_vectors):
+        raise FFNLPError(f"{'--checkpoint' if args.checkpoint else '--export-vectors'} is for the neural model; "
+                         "--model kn has neither")
+    corpus_file = args.corpus if args.corpus not in _NAMED and Path(args.corpus).is_file() else None
+    check_outputs(args, _OUTPUTS, inputs=[corpus_file] if corpus_file else ())
     splits = _load_corpus(args.corpus, args.encoding)
     if args.model == "kn":
         if args.order < 2:
@@ -211,6 +253,7 @@ def cmd_perplexity(args):
     from ffnlp.tasks.lm import MixedLM, NGramLM, WindowLM, load_lm
 
     t0 = time.perf_counter()
+    _check_encoding(args.encoding)
     lm = load_lm(args.model)
     meta = getattr(lm, "meta_", {}) or {}
     corpus = args.corpus or meta.get("corpus") or DEFAULT_CORPUS
@@ -264,8 +307,8 @@ def cmd_predict(args):
 def cmd_generate(args):
     from ffnlp.tasks.lm import load_lm
 
-    if args.temperature <= 0:
-        raise FFNLPError(f"--temperature must be positive, got {args.temperature}")
+    if not (math.isfinite(args.temperature) and args.temperature > 0):
+        raise FFNLPError(f"--temperature must be a positive finite number, got {args.temperature}")
     if args.top_k is not None and args.top_k < 1:
         raise FFNLPError(f"--top-k must be >= 1, got {args.top_k}")
     if args.tokens < 0:

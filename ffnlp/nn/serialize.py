@@ -64,16 +64,29 @@ def load_npz(path, *, kind: str | tuple[str, ...] | None = None) -> tuple[dict[s
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a folder, not a model file")
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from None
+    if magic == b"\x93NUMPY":
+        raise ModelFileError(f"{path}: is a single NumPy array (.npy), not an ffnlp model file")
+    if not magic.startswith(b"PK"):
+        raise ModelFileError(f"{path}: not an ffnlp model file (not a NumPy .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if _META_KEY not in data.files:
-                raise ModelFileError(f"{path}: not an ffnlp model file (no {_META_KEY} entry)")
+                raise ModelFileError(f"{path}: not an ffnlp model file (a .npz archive without {_META_KEY})")
             meta = json.loads(str(data[_META_KEY][()]))
             arrays = {k: data[k] for k in data.files if k != _META_KEY}
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: corrupt or not an ffnlp model file ({exc})") from None
+        # numpy's messages on object arrays suggest loading "unsafely" with pickle: never pass that on
+        detail = "holds object arrays, which ffnlp never unpickles" if "pickle" in str(exc).lower() else str(exc)
+        raise ModelFileError(f"{path}: corrupt or not an ffnlp model file ({detail})") from None
     if not isinstance(meta, dict) or "kind" not in meta or "format_version" not in meta:
         raise ModelFileError(f"{path}: metadata lacks 'kind'/'format_version'")
     if meta["format_version"] > FORMAT_VERSION:

@@ -152,7 +152,7 @@ class ImageResult:
 
     def metrics(self) -> dict:
         return {
-            "data": self.data_name, "costs": {str(k): v for k, v in self.costs.items()},
+            "data": self.data_name, "costs": dict(self.costs),  # int keys: JSON with sort_keys orders them numerically
             "final_cost": self.classifier.loss_curve_[-1], "iterations": self.classifier.n_iter_,
             "train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
             "seconds": self.seconds, "n_params": self.classifier.model_.n_params(),
@@ -161,13 +161,21 @@ class ImageResult:
 
 
 def train_image(data: ImageData, config: ImageConfig, *, verbose=False) -> ImageResult:
-    """Train the configured network on ``data``; costs are recorded every ``config.log_every`` iterations."""
+    """Train the configured network on ``data``; costs are recorded every ``config.log_every`` steps.
+
+    ``ImageResult.costs`` maps a step to its cost. Full-batch ``"gd"`` numbers steps as the course does:
+    key ``i`` is the cost after ``i`` iterations (0, 100, ...). ``"sgd"``/``"adam"`` number epochs from 1,
+    as the progress lines do: key ``e`` is the mean loss of epoch ``e`` (1, 10, 20, ...).
+    """
     clf = make_classifier(config, verbose=verbose)
     t0 = time.perf_counter()
     clf.fit(data.X_train, data.y_train)
     secs = time.perf_counter() - t0
     every = max(1, config.log_every)
-    costs = {i: float(c) for i, c in enumerate(clf.loss_curve_) if i % every == 0}
+    if config.optimizer == "gd":
+        costs = {i: float(c) for i, c in enumerate(clf.loss_curve_) if i % every == 0}
+    else:
+        costs = {e: float(c) for e, c in enumerate(clf.loss_curve_, start=1) if e % every == 0 or e == 1}
     return ImageResult(clf, config, data.name, data.classes, costs, float(clf.score(data.X_train, data.y_train)),
                        float(clf.score(data.X_test, data.y_test)), secs)
 
@@ -195,8 +203,26 @@ def load_image_model(path) -> FFNClassifier:
     return clf
 
 
-def plot_costs(costs: dict[int, float], path, *, title="") -> Path:
-    """Draw the cost curve (cost every ``log_every`` iterations), as the article plots it."""
+#: File types ``plot_costs`` writes (matplotlib's Agg backend), by suffix.
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
+
+
+def check_plot_path(path, flag="--plot") -> Path:
+    """Refuse a plot file name whose suffix names no format :func:`plot_costs` writes, before training."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise FFNLPError(f"{flag} {path}: the file name must end in one of "
+                         f"{', '.join('.' + f for f in PLOT_FORMATS)} (it sets the image format)")
+    return path
+
+
+def plot_costs(costs: dict[int, float], path, *, title="", xlabel="iteration") -> Path:
+    """Draw the cost curve (cost every ``log_every`` iterations), as the article plots it; written atomically,
+    in the format of ``path``'s suffix (:data:`PLOT_FORMATS`)."""
+    from ffnlp._files import atomic_path
+
+    path = check_plot_path(path, "plot file")
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -206,17 +232,17 @@ def plot_costs(costs: dict[int, float], path, *, title="") -> Path:
     its = sorted(costs)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(its, [costs[i] for i in its])
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("cost")
     ax.set_title(title)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix.lower().lstrip("."))
+    finally:
+        plt.close(fig)
     return path
 
 
-__all__ = ["ImageData", "ImageResult", "check_xy", "load_catvnoncat", "load_digits_data", "load_image_data",
+__all__ = ["ImageData", "ImageResult", "check_plot_path", "check_xy", "load_catvnoncat", "load_digits_data", "load_image_data",
            "load_image_model", "make_classifier", "plot_costs", "save_image_model", "train_image"]
