@@ -24,6 +24,7 @@ import math
 import warnings
 from pathlib import Path
 
+from ffnlp._datapaths import gensim_test_data
 from ffnlp._files import atomic_path
 from ffnlp.errors import DataError
 from ffnlp.text.corpus import TextLines, require_reiterable
@@ -44,11 +45,9 @@ _SEMANTIC = ("capital-common-countries", "capital-world", "currency", "city-in-s
 def gensim_datapath(name: str) -> Path:
     """Path of a file in gensim's bundled test data (what ``gensim.test.utils.datapath(name)`` returns),
     found without importing ``gensim.test.utils``, which builds and logs a demo dictionary at import."""
-    import gensim
-
-    path = Path(gensim.__file__).resolve().parent / "test" / "test_data" / name
-    if not path.is_file():
-        raise DataError("gensim's bundled test file is missing (reinstall gensim)", path=path)
+    path = gensim_test_data(name)
+    if path is None or not path.is_file():
+        raise DataError(f"gensim's bundled test file {name} is missing (reinstall gensim)")
     return path
 
 
@@ -82,7 +81,7 @@ def corpus_sentences(source, *, encoding: str = "utf-8") -> list[list[str]]:
         parts = ("train",) if name == "ptb" else ("train", "valid", "test")
         return [[w.lower() for w in sent if w != "<unk>"] for part in parts for sent in splits.split(part)]
     if name == "20ng":
-        from ffnlp.text.labeled import load_20newsgroups, strip_newsgroup_header
+        from ffnlp.text.benchmarks import load_20newsgroups, strip_newsgroup_header
 
         toks = (tokenize(strip_newsgroup_header(text), lower=True) for text in load_20newsgroups().train.texts)
         return [t for t in toks if t]
