@@ -52,7 +52,7 @@ class ConfigError(FFNLPError):
         flag = flags.get(self.field)
         if flag is None:
             return FFNLPError(str(self))
-        return FFNLPError(f"{flag} {self.detail}")
+        return FFNLPError(f"{flag} {self.detail.replace(' or None', ' (or left out)')}")
 
 
 class DeviceError(FFNLPError):
