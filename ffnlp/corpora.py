@@ -130,7 +130,8 @@ HOW_PTB = (
     "put Mikolov's simple-examples/data/ptb.{train,valid,test}.txt in a folder ptb/ under "
     "$FFNLP_DATA (the shared benchmark data has it; see corpora/README.md)"
 )
-HOW_SHARED = "put the shared benchmark data under $FFNLP_DATA (see shared/data/README.md); nothing is downloaded"
+HOW_SHARED = ("put the benchmark files in a folder and point $FFNLP_DATA to it ('ffnlp corpora show NAME' lists "
+              "the files and where they come from); nothing is downloaded")
 HOW_GENSIM = "install gensim (its test data ships with the package)"
 _LM = "ffnlp.text.lm_corpora"
 _BM = "ffnlp.text.benchmarks"

@@ -478,3 +478,10 @@ def test_quiet_silences_library_warnings(caplog):
             assert caught == []
     assert "a gensim warning" in caplog.text and "hidden" not in caplog.text
     assert logging.getLogger("gensim").level != logging.ERROR
+
+
+def test_output_and_checkpoint_differ(data, tmp_path, capsys):
+    same = tmp_path / "m.npz"
+    fails(["lm", "train", "--corpus", data / "corpus.txt", "--output", same, "--checkpoint", same], capsys,
+          "--output and --checkpoint")
+    assert not same.exists()

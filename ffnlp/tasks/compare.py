@@ -232,7 +232,8 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
             accs.append(float(accuracy_score(truth, pred)))
             f1s.append(float(f1_score(truth, pred, average="macro")))
             n_params = count_params(est)
-            logger.info("%s %s run %d/%d (seed %d): accuracy %.4f (%.1f s)", ds.name, name, len(accs), len(runs),
+            logger.info("%s %s %s, model seed %d: accuracy %.4f (%.1f s)", ds.name, name,
+                        f"fold {(len(accs) - 1) // int(seeds) + 1}/{len(folds)}" if len(folds) > 1 else "fixed split",
                         model_seed, accs[-1], fit_s[-1])
             if progress is not None:
                 progress.update(1)
