@@ -175,3 +175,85 @@ def test_blas_threads_option(corpus, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["lm", "train", "--corpus", str(corpus), "--blas-threads", "0"])
     assert exc.value.code != 0
+
+
+# -- corpora with their own split, reading flags, the protocol in the output ---------------------
+@pytest.fixture
+def own_split(tmp_path):
+    """A tiny corpus in the layout of PTB-style benchmarks: its own train/valid/test files, a BOM, a blank line."""
+    folder = tmp_path / "own"
+    folder.mkdir()
+    for name, n, seed in (("train.txt", 300, 1), ("valid.txt", 40, 2), ("test.txt", 40, 3)):
+        lines = _toy_lines(n, seed=seed)
+        (folder / name).write_text("\ufeff" + "\n".join(lines[:5] + [""] + lines[5:]) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_kn_on_a_folder_with_its_own_split_matches_the_python_api(own_split, capsys):
+    from ffnlp.tasks.lm import NGramLM
+    from ffnlp.text import Vocab
+    from ffnlp.text.tokenize import tokenize
+
+    code, out, _ = _run(capsys, ["lm", "train", "--corpus", str(own_split), "--model", "kn", "--order", "3",
+                                 "--min-count", "1", "--json"])
+    m = _json(out)
+    assert code == 0 and m["split"] == "fixed" and set(m["split_files"]) == {"train", "valid", "test"}
+    assert m["tokenizer"] == "default" and m["lowercase"] is True and "per non-blank line" in m["counting"]
+    # the Python API on the same files: each non-blank line one sentence, one </s> each
+    ids, vocab = {}, None
+    sents = {s: [tokenize(line, lower=True) for line in (own_split / f"{s}.txt").read_text("utf-8-sig").splitlines()
+                 if line.strip()] for s in ("train", "valid", "test")}
+    vocab = Vocab.build(sents["train"])
+    ids = {s: vocab.encode_sentences(v) for s, v in sents.items()}
+    assert m["tokens"] == {s: int(a.size) for s, a in ids.items()}
+    assert m["train_tokens"] == ids["train"].size and m["test_tokens"] == ids["test"].size
+    lm = NGramLM.fit(ids["train"], vocab, 3)
+    assert m["test_perplexity"] == pytest.approx(lm.perplexity(ids["test"]).perplexity, rel=1e-12)
+    assert m["valid_perplexity"] == pytest.approx(lm.perplexity(ids["valid"]).perplexity, rel=1e-12)
+    # --train/--valid/--test name the same files; --count-blank-lines adds one </s> per blank line
+    code, out, _ = _run(capsys, ["lm", "train", *(x for s in ("train", "valid", "test")
+                                                  for x in (f"--{s}", str(own_split / f"{s}.txt"))),
+                                 "--model", "kn", "--order", "3", "--min-count", "1", "--json"])
+    again = _json(out)
+    assert code == 0 and again["test_perplexity"] == m["test_perplexity"] and again["tokens"] == m["tokens"]
+    code, out, _ = _run(capsys, ["lm", "train", "--corpus", str(own_split), "--model", "kn", "--order", "3",
+                                 "--count-blank-lines", "--json"])
+    blank = _json(out)
+    assert {s: blank["tokens"][s] - m["tokens"][s] for s in m["tokens"]} == {"train": 1, "valid": 1, "test": 1}
+    assert "blank lines included" in blank["counting"]
+
+
+def test_output_states_split_tokenizer_counting_and_preset(corpus, own_split, capsys):
+    code, out, _ = _run(capsys, ["lm", "train", "--corpus", str(corpus), "--model", "kn", "--order", "2"])
+    lines = dict(line.split("\t", 1) for line in out.strip().splitlines())
+    assert code == 0 and lines["split"] == "seeded" and "no train/valid/test files" in lines["split_note"]
+    assert lines["preset"] == "small" and "by corpus size" in lines["preset_reason"]
+    assert {"tokenizer", "counting", "train_tokens", "valid_tokens", "test_tokens"} <= set(lines)
+    code, out, _ = _run(capsys, ["lm", "train", "--corpus", str(own_split), "--model", "kn", "--order", "2",
+                                 "--tokenizer", "whitespace", "--preset", "ptb", "--json"])
+    m = _json(out)
+    assert m["tokenizer"] == "whitespace" and m["lowercase"] is False and m["preset"] == "ptb"
+    assert m["vocab_size"] > 20  # case kept: 'The' and 'the' differ
+
+
+def test_reading_flags_and_bad_combinations(own_split, corpus, tmp_path, capsys):
+    code, _, err = _run(capsys, ["lm", "train", "--corpus", "ptb", "--tokenizer", "whitespace", "--model", "kn"])
+    assert code == 2 and "--tokenizer" in err and "registered corpus ptb" in err
+    code, _, err = _run(capsys, ["lm", "train", "--train", str(own_split / "train.txt"), "--model", "kn"])
+    assert code == 2 and "--train and --valid" in err
+    code, _, err = _run(capsys, ["lm", "train", "--corpus", str(corpus), "--train", str(corpus), "--model", "kn"])
+    assert code == 2 and "give one" in err
+    (own_split / "dev.txt").write_text("a b\n", encoding="utf-8")  # now two validation files
+    code, _, err = _run(capsys, ["lm", "train", "--corpus", str(own_split), "--model", "kn"])
+    assert code == 2 and "several valid files" in err and "--train/--valid/--test" in err
+
+
+def test_perplexity_reads_the_corpus_as_the_model_was_trained(own_split, tmp_path, capsys):
+    kn = tmp_path / "kn.npz"
+    code, out, _ = _run(capsys, ["lm", "train", "--corpus", str(own_split), "--model", "kn", "--order", "3",
+                                 "--tokenizer", "whitespace", "--count-blank-lines", "--output", str(kn), "--json"])
+    trained = _json(out)
+    code, out, _ = _run(capsys, ["lm", "perplexity", str(kn), "--json"])
+    m = _json(out)
+    assert code == 0 and m["tokens"] == trained["tokens"]["test"]
+    assert m["perplexity"] == pytest.approx(trained["test_perplexity"])

@@ -82,10 +82,14 @@ def add_parser(sub):
     fmt = DefaultsHelpFormatter
 
     t = verbs.add_parser("train", help="train a classifier on labeled text and save it", formatter_class=fmt)
-    t.add_argument("--input", required=True, help="labeled training data: file, folder, or - for stdin")
+    t.add_argument("--input", required=True,
+                   help="labeled training data: file, folder (one subfolder or one NAME.CLASS file per class), a "
+                        "folder with its own train/dev/test files (its train split is used), or - for stdin")
     t.add_argument("--output", required=True, help="model file to write (.npz); written only on success")
     t.add_argument("--encoding", default="utf-8", help="text encoding of the input (e.g. latin-1)")
     t.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
+    t.add_argument("--empty-docs", choices=["error", "drop", "keep"], default="error",
+                   help="a document with a label but no text: stop naming its line, drop it, or keep it as ''")
     t.add_argument("--doc-vector", choices=["mean", "conv"], default=d.doc_vector,
                    help="document vector: mean of word+bigram embeddings (DAN/fastText) or windowed conv-pool")
     t.add_argument("--dim", type=positive_int, default=d.embedding_dim, help="embedding dimension")
@@ -129,11 +133,14 @@ def add_parser(sub):
 
     e = verbs.add_parser("test", help="evaluate a model on labeled text", formatter_class=fmt)
     e.add_argument("model", help="model file from 'ffnlp classify train'")
-    e.add_argument("input", help="labeled test data: file, folder, or - for stdin")
+    e.add_argument("input", help="labeled test data: file, folder, or - for stdin (of a folder with its own "
+                                 "train/dev/test files, the test split)")
     e.add_argument("--k", type=positive_int, default=1, help="P@k and R@k over the k best labels")
     e.add_argument("--threshold", type=_probability, default=0.0, help="ignore labels below this probability")
     e.add_argument("--encoding", default="utf-8", help="text encoding of the input")
     e.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
+    e.add_argument("--empty-docs", choices=["error", "drop", "keep"], default="error",
+                   help="a document with a label but no text: stop naming its line, drop it, or keep it as ''")
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     add_blas_threads(e)
     e.set_defaults(func=with_blas_threads(cmd_test))
@@ -188,11 +195,22 @@ def add_parser(sub):
 # ----------------------------------------------------------------------------- helpers
 
 
-def _read_labeled(path, encoding, fmt):
-    from ffnlp.text.readers import read_labeled
+def _read_labeled(path, encoding, fmt, empty="error", split=None):
+    """Labeled data from a file, a folder or stdin; from a folder holding its own ``train``/``dev``/``test``
+    files (or subfolders), the ``split`` asked for."""
+    from ffnlp.text.readers import read_labeled, read_labeled_splits
 
     try:
-        return read_labeled(path, encoding=encoding, format=fmt)
+        if split is not None and str(path) != "-" and Path(path).is_dir():
+            splits = read_labeled_splits(path, encoding=encoding, format=fmt, empty=empty)
+            if splits is not None:
+                if split not in splits:
+                    raise DataError(f"the folder has its own split ({', '.join(sorted(splits))}) but no {split} "
+                                    "file", path=path)
+                logger.info("%s: its own split, %s: %s (%d documents)", path, split, splits[split].source,
+                            len(splits[split]))
+                return splits[split]
+        return read_labeled(path, encoding=encoding, format=fmt, empty=empty)
     except LookupError as exc:
         raise FFNLPError(str(exc)) from None
     except ValueError as exc:
@@ -218,7 +236,7 @@ def read_documents(path, encoding="utf-8-sig") -> list[str]:
     return _read_documents(path, encoding)
 
 
-def _read_input(path, encoding, fmt):
+def _read_input(path, encoding, fmt, empty="error", split=None):
     """Labeled data in ``fmt`` (one of :data:`_FORMATS`), its layout checked by :func:`_check_layout`."""
     if str(path) != "-" and not Path(path).exists():
         raise DataError("no such file or folder", path=path)
@@ -227,16 +245,16 @@ def _read_input(path, encoding, fmt):
 
         try:
             if fmt == "tsv-label-last":
-                data = read_tsv(path, encoding=encoding, delimiter="\t", label_column=-1)
+                data = read_tsv(path, encoding=encoding, delimiter="\t", label_column=-1, empty=empty)
             else:
-                data = read_tsv(path, encoding=encoding, delimiter=",", header=True)
+                data = read_tsv(path, encoding=encoding, delimiter=",", header=True, empty=empty)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise
             raise FFNLPError(f"--encoding {encoding}: {exc}" if "encoding" in str(exc) else str(exc)) from None
     else:
         try:
-            data = _read_labeled(path, encoding, fmt)
+            data = _read_labeled(path, encoding, fmt, empty, split)
         except OSError as exc:
             raise DataError(f"cannot read: {exc.strerror or exc}", path=exc.filename or path) from None
     return _check_layout(data, path, fmt)
@@ -337,7 +355,7 @@ def cmd_train(args):
     if config.embeddings not in ("random", "word2vec") and not Path(config.embeddings).is_file():
         raise DataError("embeddings file not found (--embeddings)", path=config.embeddings)
     check_outputs(args, {"output": "--output"}, inputs=[args.input])
-    data = _read_input(args.input, args.encoding, args.format)
+    data = _read_input(args.input, args.encoding, args.format, args.empty_docs, split="train")
     classes = sorted({lab for labs in _label_sets(data.labels) for lab in labs})
     if len(classes) < 2:
         raise DataError(f"only one class ({classes[0]!r}) in the training data; a classifier needs at least two",
@@ -374,7 +392,7 @@ def cmd_test(args):
     from sklearn.metrics import f1_score
 
     clf = _load(args.model)
-    data = _read_input(args.input, args.encoding, args.format)
+    data = _read_input(args.input, args.encoding, args.format, args.empty_docs, split="test")
     gold = _label_sets(data.labels)
     known = {str(c) for c in clf.classes_}
     for i, labs in enumerate(gold):

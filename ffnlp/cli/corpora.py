@@ -1,6 +1,8 @@
 """``ffnlp corpora list|show``: the corpus registry, where each corpus is found, and how it is split."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ffnlp.cli import emit_json
 from ffnlp.errors import FFNLPError
 from ffnlp.report import format_table
@@ -14,8 +16,9 @@ def add_parser(sub):
     ls.add_argument("--task", choices=["lm", "textcat"], default=None, help="only this task's corpora")
     ls.add_argument("--format", choices=["text", "markdown", "csv", "json"], default="text", help="table format")
     ls.set_defaults(func=cmd_list)
-    sh = verbs.add_parser("show", help="everything the registry knows of one corpus")
-    sh.add_argument("name", help="a name from 'ffnlp corpora list'")
+    sh = verbs.add_parser("show", help="everything the registry knows of one corpus, or how a file or folder of "
+                                       "yours will be read and split")
+    sh.add_argument("name", help="a name from 'ffnlp corpora list', or a path")
     sh.add_argument("--json", action="store_true", help="print one JSON object")
     sh.set_defaults(func=cmd_show)
 
@@ -27,6 +30,37 @@ def _describe(spec) -> dict:
             "splits": spec.splits, "license": spec.license,
             "how_to_get": None if where is not None else spec.how_to_get,
             "searched": None if where is not None else list(spec.searched())}
+
+
+def describe_path(path) -> dict:
+    """How ``ffnlp lm train --corpus PATH`` and ``ffnlp classify`` read a file or folder: which split it has."""
+    from ffnlp.errors import DataError
+    from ffnlp.text.lm_corpora import split_files
+    from ffnlp.text.readers import class_files, find_split_files
+
+    path = Path(path)
+    info = {"name": str(path), "kind": "folder" if path.is_dir() else "file"}
+    seeded = "none of its own: lm train splits its lines 80/10/10 (seeded, seed 0)"
+    if not path.is_dir():
+        info["split"] = seeded + "; classify trains on all of it (compare: cross-validation)"
+        return info
+    try:
+        own = split_files(path)
+        info["split"] = ("its own: " + ", ".join(f"{s} {p.name}" for s, p in own.items())) if own else seeded
+    except DataError as exc:
+        info["split"] = f"unusable for lm train: {exc}"
+    labeled = find_split_files(path, folders=True)
+    if "train" in labeled:
+        info["classify_split"] = "its own: " + "; ".join(
+            f"{s} {', '.join(p.name + ('/' if p.is_dir() else '') for p in ps)}" for s, ps in labeled.items())
+    else:
+        layout = class_files(path)
+        info["classify_split"] = "none of its own; " + (
+            "one file per class: " + ", ".join(f"{c} ({p.name})" for c, p in layout.items()) if layout
+            else "one subfolder per class, or a labeled file")
+    files = [f for f in path.iterdir() if f.is_file() and not f.name.startswith(".")]
+    info["files"] = len(files)
+    return info
 
 
 def cmd_list(args):
@@ -46,8 +80,10 @@ def cmd_show(args):
     try:
         spec = corpora.get(args.name)
     except KeyError as exc:
-        raise FFNLPError(str(exc.args[0])) from None
-    info = _describe(spec)
+        if not Path(args.name).exists():
+            raise FFNLPError(f"{exc.args[0]}; nor is it an existing file or folder") from None
+        spec = None
+    info = _describe(spec) if spec is not None else describe_path(args.name)
     if args.json:
         emit_json(info)
         return

@@ -1,6 +1,7 @@
 """``ffnlp lm train|perplexity|predict|generate``: the window neural LM (Bengio et al. 2003) and the
-Kneser-Ney n-gram baseline (``--model kn``) on a registered corpus (``brown``, ``ptb``, ``lee``) or any text
-file or folder; ``lee`` (shipped with gensim) is the default."""
+Kneser-Ney n-gram baseline (``--model kn``) on a registered corpus (``brown``, ``ptb``, ``lee``), a folder
+with its own ``train``/``valid``/``test`` files, ``--train/--valid/--test FILE``, or any text file or folder
+(split seeded); ``lee`` (shipped with gensim) is the default."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,10 @@ from ffnlp.cli import add_blas_threads, check_outputs, config_error, emit_json, 
 from ffnlp.errors import DataError, FFNLPError
 
 DEFAULT_CORPUS = "lee"
-_NAMED = ("brown", "ptb", "lee")
+_NAMED = ("brown", "brown_sentences", "ptb", "lee")
+#: Reading flags of the user's own text -> their keyword in ffnlp.text.lm_corpora.
+_READING = {"tokenizer": "--tokenizer", "unk_token": "--unk-token", "eos_token": "--eos-token",
+            "count_blank_lines": "--count-blank-lines"}
 
 #: LMConfig field -> the ``lm train`` flag that sets it (error messages name the flag).
 _FLAGS = {"context_size": "--context", "embedding_dim": "--embedding-dim", "hidden": "--hidden",
@@ -43,13 +47,18 @@ def add_parser(sub):
     verbs.required = True
 
     t = verbs.add_parser("train", help="train a window LM (or a KN n-gram model) and report perplexities",
-                         description="Defaults depend on the corpus (LMConfig.preset): lee n=4 m=32 h=64, Adam "
+                         description="Defaults depend on the corpus (LMConfig.preset, --preset): small (lee) n=4 m=32 h=64, Adam "
                                      "(under a minute); brown (min_count 4) and ptb n=5 m=128 h=400,400 ReLU with input "
                                      "dropout, SGD with momentum, dropout and halving on plateaus. Flags left out "
                                      "keep the preset.")
-    t.add_argument("--corpus", default=DEFAULT_CORPUS,
-                   help="registered LM corpus (brown, ptb, lee) or a text file/folder (default: lee)")
-    t.add_argument("--encoding", default="utf-8", help="encoding of a text file/folder corpus (default: utf-8)")
+    t.add_argument("--corpus", default=None,
+                   help="registered LM corpus (brown: Bengio et al. 2003's protocol; brown_sentences; ptb; lee), a "
+                        "folder with its own train/valid/test files (train.txt, wiki.train.tokens, ptb.train.txt ...), "
+                        "or a text file/folder, split 80/10/10 by line (seeded) (default: lee)")
+    add_reading_flags(t)
+    t.add_argument("--preset", choices=["small", "ptb", "brown"], default=None,
+                   help="defaults of the model and training (default: the registered corpus's own; for your own "
+                        "text by its size: ptb from 300,000 training words, small below)")
     t.add_argument("--model", choices=["nn", "kn"], default="nn", help="window neural LM or Kneser-Ney n-grams (default: nn)")
     t.add_argument("--order", type=int, default=5, help="n-gram order of --model kn (default: 5)")
     t.add_argument("--context", type=int, default=None, help="context size n-1 (default: preset)")
@@ -95,8 +104,9 @@ def add_parser(sub):
 
     pp = verbs.add_parser("perplexity", help="exact perplexity of a model on a corpus split")
     pp.add_argument("model", help="model file from 'ffnlp lm train --output' (neural or n-gram)")
-    pp.add_argument("--corpus", default=None, help="corpus (default: the one the model was trained on)")
-    pp.add_argument("--encoding", default=None, help="encoding of a text file/folder corpus")
+    pp.add_argument("--corpus", default=None,
+                    help="corpus (default: the one the model was trained on, read the same way)")
+    pp.add_argument("--encoding", default=None, help="encoding of a text file/folder corpus (default: as trained)")
     pp.add_argument("--split", choices=["train", "valid", "test"], default="test", help="split to score (default: test)")
     pp.add_argument("--mix", default=None,
                     help="n-gram model file to interpolate with (weight tuned on the validation split)")
@@ -122,12 +132,80 @@ def add_parser(sub):
     g.set_defaults(func=cmd_generate)
 
 
-# ---------------------------------------------------------------------------------------------- train
-def build_config(args):
-    from ffnlp.config import LMConfig
+def add_reading_flags(t):
+    """Where the corpus is and how its text is read: ``--train/--valid/--test``, ``--encoding``, ``--tokenizer``,
+    ``--lowercase``, ``--unk-token``, ``--eos-token``, ``--count-blank-lines``."""
+    t.add_argument("--train", default=None, metavar="FILE",
+                   help="training file of a corpus with its own split (with --valid; instead of --corpus)")
+    t.add_argument("--valid", default=None, metavar="FILE", help="validation file (with --train)")
+    t.add_argument("--test", default=None, metavar="FILE", help="test file (with --train; optional)")
+    t.add_argument("--encoding", default=None,
+                   help="encoding of your text (default: utf-8, with or without a byte-order mark)")
+    t.add_argument("--tokenizer", choices=["default", "whitespace"], default=None,
+                   help="default: ffnlp's Treebank-like tokenizer; whitespace: the text is already tokenized "
+                        "(keeps <unk>, @-@ ...) (default: default)")
+    t.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=None,
+                   help="lower-case the text (default: yes with the default tokenizer, no with whitespace; brown: no)")
+    t.add_argument("--unk-token", default=None, metavar="TOKEN",
+                   help="this word in the text is the model's <unk> (e.g. '<UNK>'; '<unk>' already is)")
+    t.add_argument("--eos-token", default=None, metavar="TOKEN",
+                   help="this word in the text ends a sentence, as the model's </s> (e.g. '<eos>')")
+    t.add_argument("--count-blank-lines", action="store_true",
+                   help="one </s> per line, blank lines included (the common protocol of line-based LM corpora); "
+                        "default: blank lines are skipped")
 
-    name = args.corpus if args.corpus in _NAMED else "text"
-    base = LMConfig.preset(name)
+
+def _reading(args) -> dict:
+    """The corpus and how to read it, from the flags: JSON-able, stored in model files."""
+    corpus = getattr(args, "corpus", None)
+    train, valid, test = (getattr(args, k, None) for k in ("train", "valid", "test"))
+    if train or valid or test:
+        if corpus:
+            raise FFNLPError("--corpus and --train/--valid/--test are two ways of naming the corpus: give one")
+        if not (train and valid):
+            raise FFNLPError("--train and --valid name a corpus with its own split together (--test is optional)")
+    reading = {"corpus": corpus or (None if train else DEFAULT_CORPUS), "train": train, "valid": valid,
+               "test": test, "encoding": getattr(args, "encoding", None)}
+    for k in ("tokenizer", "lowercase", "unk_token", "eos_token"):
+        reading[k] = getattr(args, k, None)
+    reading["count_blank_lines"] = bool(getattr(args, "count_blank_lines", False))
+    return reading
+
+
+def _loader_kwargs(reading) -> dict:
+    """Keyword arguments of the loader for ``reading``; bad combinations are reported with their flag."""
+    corpus = reading["corpus"]
+    given = {k: reading[k] for k in _READING if reading.get(k)}
+    if corpus in _NAMED:
+        if given:
+            raise FFNLPError(f"{', '.join(_READING[k] for k in given)}: for your own text; the registered corpus "
+                             f"{corpus} is read as the registry says ('ffnlp corpora show {corpus}')")
+        kw = {}
+        if reading.get("lowercase") is not None:
+            if not corpus.startswith("brown"):
+                raise FFNLPError(f"--lowercase/--no-lowercase: {corpus} is read as it is (only brown has a choice)")
+            kw["lower"] = reading["lowercase"]
+        if reading.get("encoding") not in (None, "utf-8", "utf-8-sig"):
+            if corpus != "ptb":
+                raise FFNLPError(f"--encoding: the registered corpus {corpus} has its own encoding "
+                                 "(brown is ASCII, lee UTF-8)")
+            kw["encoding"] = reading["encoding"]
+        return kw
+    kw = {k: v for k, v in given.items()}
+    if reading.get("lowercase") is not None:
+        kw["lower"] = reading["lowercase"]
+    if reading.get("encoding") is not None:
+        kw["encoding"] = reading["encoding"]
+    return kw
+
+
+# ---------------------------------------------------------------------------------------------- train
+def build_config(args, splits=None):
+    """The LMConfig of ``lm train``: the preset (``--preset``, the corpus's own, or by the size of ``splits``)
+    with the corpus's protocol, then the flags given."""
+    from ffnlp.config import LMConfig
+    from ffnlp.tasks.lm import corpus_config
+
     changes = {k: v for k, v in {
         "context_size": args.context, "embedding_dim": args.embedding_dim, "hidden": args.hidden,
         "direct": args.direct, "output": args.output_layer, "n_classes": args.classes, "min_count": args.min_count,
@@ -138,10 +216,15 @@ def build_config(args):
         "n_iter_no_change": args.patience, "max_seconds": args.max_seconds, "embeddings": args.embeddings,
         "seed": args.seed,
     }.items() if v is not None}
-    if name == "text":
-        changes.setdefault("lowercase", True)
+    preset = getattr(args, "preset", None)
     try:
-        return base.replace(**changes)
+        if splits is None:  # before the corpus is read (the thread count): the preset by name only
+            corpus = getattr(args, "corpus", None) or DEFAULT_CORPUS
+            name = preset or {"brown": "brown", "brown_sentences": "brown", "ptb": "ptb"}.get(corpus, "lee")
+            return LMConfig.preset("lee" if name == "small" else name).replace(**changes)
+        config, name, reason = corpus_config(splits, preset, **changes)
+        args.preset_used, args.preset_reason = name, reason
+        return config
     except ValueError as exc:
         raise config_error(exc, _FLAGS) from None
 
@@ -157,13 +240,16 @@ def _check_encoding(encoding):
         raise FFNLPError(f"--encoding {encoding}: unknown encoding (e.g. utf-8, latin-1)") from None
 
 
-def _load_corpus(name, encoding):
-    from ffnlp.text import load_lm_corpus
+def _load_corpus(reading):
+    from ffnlp.text.lm_corpora import load_lm_corpus, load_split_files
 
-    _check_encoding(encoding)
-    kw = {} if name in _NAMED or encoding in (None, "utf-8") else {"encoding": encoding}
+    _check_encoding(reading.get("encoding"))
+    kw = _loader_kwargs(reading)
+    name = reading["corpus"] or reading["train"]
     try:
-        return load_lm_corpus(name, **kw)
+        if reading["corpus"] is None:
+            return load_split_files(reading["train"], reading["valid"], reading.get("test"), **kw)
+        return load_lm_corpus(reading["corpus"], **kw)
     except PermissionError as exc:
         raise DataError(f"cannot read: {exc.strerror or exc}", path=exc.filename or name) from None
     except IsADirectoryError as exc:
@@ -174,8 +260,25 @@ def _load_corpus(name, encoding):
         raise DataError(f"cannot read: {exc.strerror or exc}", path=exc.filename or name) from None
 
 
-def _corpus_meta(args):
-    return {"corpus": args.corpus, "encoding": args.encoding}
+def _corpus_meta(args, splits=None):
+    reading = _reading(args)
+    meta = {"corpus": reading["corpus"], "encoding": reading["encoding"], "reading": reading}
+    if splits is not None:
+        meta.update({"sentence_ends": splits.sentence_ends, "vocab_from": splits.vocab_from})
+    return meta
+
+
+def _protocol_metrics(splits, sentence_ends) -> dict:
+    """What the output states of the corpus: its split, tokenizer, counting and token counts per split."""
+    p = splits.protocol()
+    out = {"corpus": p["corpus"], "split": p["split"], "split_note": p["split_note"],
+           "split_files": p["split_files"], "tokenizer": p["tokenizer"], "lowercase": p["lowercase"],
+           "vocab_from": p["vocab_from"],
+           "counting": f"{p['counting']}; perplexity over every predicted token"
+                       f"{', </s> included' if sentence_ends else ''}, <unk> counted"}
+    for s, n in splits.n_tokens(eos=sentence_ends).items():
+        out[f"{s}_tokens"] = n
+    return out
 
 
 def _train_threads(args):
@@ -184,33 +287,39 @@ def _train_threads(args):
     the library's own count (2 threads were 1.7x faster for the full softmax on PTB)."""
     try:
         config = build_config(args)
-    except FFNLPError:
+    except (FFNLPError, ValueError):
         return None                       # cmd_train reports the error
     return 1 if args.model == "nn" and config.output == "factored" else None
 
 
 def cmd_train(args):
-    from ffnlp.tasks.lm import NGramLM, train_lm
-    from ffnlp.text import Vocab
+    from ffnlp.tasks.lm import NGramLM, build_vocab, train_lm
 
     t0 = time.perf_counter()
-    config = build_config(args)
+    reading = _reading(args)
+    build_config(args)  # flag errors first, before the corpus is read
     _check_encoding(args.encoding)
     if args.resume and not args.checkpoint:
         raise FFNLPError("--resume needs --checkpoint FILE (the training state to continue from)")
     if args.model == "kn" and (args.checkpoint or args.export_vectors):
         raise FFNLPError(f"{'--checkpoint' if args.checkpoint else '--export-vectors'} is for the neural model; "
                          "--model kn has neither")
-    corpus_file = args.corpus if args.corpus not in _NAMED and Path(args.corpus).is_file() else None
-    check_outputs(args, _OUTPUTS, inputs=[corpus_file] if corpus_file else ())
-    splits = _load_corpus(args.corpus, args.encoding)
+    inputs = [p for p in (reading["train"], reading["valid"], reading["test"]) if p]
+    if reading["corpus"] and reading["corpus"] not in _NAMED and Path(reading["corpus"]).is_file():
+        inputs.append(reading["corpus"])
+    check_outputs(args, _OUTPUTS, inputs=inputs)
+    splits = _load_corpus(reading)
+    config = build_config(args, splits)
+    vocab = build_vocab(splits, config)
+    protocol = {"preset": args.preset_used, "preset_reason": args.preset_reason,
+                **_protocol_metrics(splits, config.sentence_ends)}
     if args.model == "kn":
         if args.order < 2:
             raise FFNLPError(f"--order must be >= 2, got {args.order}")
-        vocab = Vocab.build(splits.train, min_count=config.min_count, max_size=config.max_vocab)
         if len(vocab) <= 4:
             raise FFNLPError("the vocabulary holds no words: the corpus is empty or --min-count is too high")
-        ids = {s: vocab.encode_sentences(splits.split(s)) for s in ("train", "valid", "test")}
+        ids = {s: vocab.encode_sentences(splits.split(s), add_eos=config.sentence_ends)
+               for s in ("train", "valid", "test")}
         lm = NGramLM.fit(ids["train"], vocab, args.order, lowercase=config.lowercase)
         metrics = {"model": "kn", "order": args.order}
         for s in ("valid",) + (() if args.no_test else ("test",)):
@@ -219,18 +328,17 @@ def cmd_train(args):
                 metrics[f"{s}_perplexity"] = rep.perplexity
                 metrics[f"{s}_unk_tokens"] = rep.unk_tokens
         metrics.update({"vocab_size": len(vocab), "tokens": {s: int(a.size) for s, a in ids.items()},
-                        "seconds": round(time.perf_counter() - t0, 3),
-                        "counting": "every predicted token, </s> included, <unk> counted"})
+                        "seconds": round(time.perf_counter() - t0, 3), **protocol})
         if args.output:
-            lm.save(args.output, meta={**_corpus_meta(args), "min_count": config.min_count})
+            lm.save(args.output, meta={**_corpus_meta(args, splits), "min_count": config.min_count})
     else:
-        result = train_lm(config, splits, output=args.output, checkpoint=args.checkpoint, resume=args.resume,
-                          verbose=logging.getLogger().isEnabledFor(logging.INFO), evaluate_test=not args.no_test,
-                          meta=_corpus_meta(args))
+        result = train_lm(config, splits, vocab=vocab, output=args.output, checkpoint=args.checkpoint,
+                          resume=args.resume, verbose=logging.getLogger().isEnabledFor(logging.INFO),
+                          evaluate_test=not args.no_test, meta=_corpus_meta(args, splits))
         lm = result.model
-        metrics = {"model": "nn", **result.metrics(), "seconds": round(time.perf_counter() - t0, 3)}
+        metrics = {"model": "nn", **result.metrics(), "seconds": round(time.perf_counter() - t0, 3), **protocol}
         if args.output:
-            lm.save(args.output, meta={**_corpus_meta(args), "training": {
+            lm.save(args.output, meta={**_corpus_meta(args, splits), "training": {
                 "best_epoch": result.best_epoch, "valid_perplexity": result.valid_perplexity,
                 "history": result.history}})
         if args.export_vectors:
@@ -256,10 +364,15 @@ def cmd_perplexity(args):
     _check_encoding(args.encoding)
     lm = load_lm(args.model)
     meta = getattr(lm, "meta_", {}) or {}
-    corpus = args.corpus or meta.get("corpus") or DEFAULT_CORPUS
-    encoding = args.encoding or meta.get("encoding") or "utf-8"
-    splits = _load_corpus(corpus, encoding)
-    add_eos = lm.config.sentence_ends if isinstance(lm, WindowLM) else True
+    reading = dict(meta.get("reading") or {"corpus": meta.get("corpus") or DEFAULT_CORPUS, "train": None,
+                                           "valid": None, "test": None, "encoding": meta.get("encoding")})
+    if args.corpus:  # another corpus, read as the model's was
+        reading.update({"corpus": args.corpus, "train": None, "valid": None, "test": None})
+    if args.encoding:
+        reading["encoding"] = args.encoding
+    corpus = reading["corpus"] or reading["train"]
+    splits = _load_corpus(reading)
+    add_eos = lm.config.sentence_ends if isinstance(lm, WindowLM) else meta.get("sentence_ends", True)
     ids = lm.vocab.encode_sentences(splits.split(args.split), add_eos=add_eos)
     if ids.size == 0:
         raise FFNLPError(f"the {args.split} split of {corpus} is empty")

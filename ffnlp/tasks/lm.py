@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "WindowLM", "PerplexityReport", "TrainResult", "MixedLM", "build_network", "encode_splits", "train_lm",
     "tune_mix_weight", "word2vec_vectors", "load_word_vectors", "evaluate_wordsim", "NGramLM", "load_lm",
+    "select_preset", "corpus_config", "build_vocab", "PRESETS",
 ]
 
 KIND = "window_lm"
@@ -541,6 +542,57 @@ def encode_splits(splits, vocab: Vocab, config: LMConfig) -> dict[str, np.ndarra
     """Encode the three splits of an :class:`~ffnlp.text.LMSplits` once to flat int32 streams."""
     return {s: vocab.encode_sentences(splits.split(s), add_eos=config.sentence_ends)
             for s in ("train", "valid", "test")}
+
+
+#: Presets of ``ffnlp lm train`` (``--preset``): ``small`` is :meth:`LMConfig.preset` ``("lee")``'s.
+PRESETS = ("small", "ptb", "brown")
+#: A corpus of the user's with at least this many training words gets the ``ptb`` recipe, a smaller one ``small``.
+LARGE_CORPUS_WORDS = 300_000
+
+
+def select_preset(splits, preset: str | None = None) -> tuple[str, str]:
+    """The preset for a corpus and why: the one asked for, the registered corpus's own, or by corpus size.
+
+    Returns
+    -------
+    (name, reason) : (str, str)
+        ``name`` is one of :data:`PRESETS`.
+    """
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+        return preset, "asked for (--preset)"
+    own = {"brown": "brown", "brown_sentences": "brown", "ptb": "ptb", "lee": "small"}.get(getattr(splits, "name", ""))
+    if own is not None:
+        return own, f"the {splits.name} corpus's own"
+    n = sum(map(len, splits.train))
+    if n >= LARGE_CORPUS_WORDS:
+        return "ptb", f"by corpus size: {n:,} training words >= {LARGE_CORPUS_WORDS:,}"
+    return "small", f"by corpus size: {n:,} training words < {LARGE_CORPUS_WORDS:,}"
+
+
+def corpus_config(splits, preset: str | None = None, **changes) -> tuple[LMConfig, str, str]:
+    """The :class:`LMConfig` for a corpus: its preset (:func:`select_preset`), then the corpus's protocol
+    (``sentence_ends``; ``lowercase`` as the text was read, so that predict/generate tokenize the same way;
+    contexts across sentences for a one-stream corpus), then ``changes``.
+
+    Returns
+    -------
+    (config, preset_name, reason)
+    """
+    name, reason = select_preset(splits, preset)
+    base = LMConfig.preset("lee" if name == "small" else name)
+    protocol = {"sentence_ends": splits.sentence_ends, "lowercase": splits.lowercase}
+    if not splits.sentence_ends:
+        protocol["cross_sentence"] = True
+    return base.replace(**{**protocol, **changes}), name, reason
+
+
+def build_vocab(splits, config: LMConfig) -> Vocab:
+    """The vocabulary of a corpus as its protocol says: counted on the training split, or on the whole
+    corpus (``splits.vocab_from == "all"``, Bengio et al. 2003 on Brown), with ``config.min_count`` and
+    ``config.max_vocab``."""
+    return Vocab.build(splits.vocab_sentences(), min_count=config.min_count, max_size=config.max_vocab)
 
 
 @dataclass

@@ -66,13 +66,17 @@ class TextLines:
     ----------
     path : str or Path
         A file, or a folder whose regular non-hidden files are read in name order (not recursive).
-    encoding : str, default "utf-8"
-        Text encoding; it must be ASCII-compatible (UTF-8, Latin-1, cp1252, ...), since lines are
+    encoding : str, default "utf-8-sig"
+        Text encoding (a byte-order mark opening a file is dropped, whatever the encoding); it must be
+        ASCII-compatible (UTF-8, Latin-1, cp1252, ...), since lines are
         split on ``b"\\n"`` before decoding. Undecodable bytes raise
         :class:`~ffnlp.errors.DataError` naming the file, the line and the byte offset.
     tokenizer : callable str -> list of str, optional
         Applied to each line (without its newline). Default: split on whitespace, as gensim's
         ``LineSentence`` does.
+    blank_lines : bool, default False
+        Also yield blank lines (as ``""`` from :meth:`lines`, an empty token list from iteration), so
+        that a line-based LM corpus can count one ``</s>`` per line, blank ones included.
 
     Examples
     --------
@@ -90,8 +94,9 @@ class TextLines:
         self,
         path,
         *,
-        encoding: str = "utf-8",
+        encoding: str = "utf-8-sig",
         tokenizer: Callable[[str], list[str]] | None = None,
+        blank_lines: bool = False,
     ):
         self.path = Path(path)
         self.files = list_text_files(self.path)
@@ -107,15 +112,16 @@ class TextLines:
             raise ValueError(f"encoding {encoding!r} is not ASCII-compatible")
         self.encoding = encoding
         self.tokenizer = tokenizer
+        self.blank_lines = bool(blank_lines)
 
     def __repr__(self) -> str:
         n = len(self.files)
         return f"TextLines({str(self.path)!r}, encoding={self.encoding!r}, files={n})"
 
     def lines(self) -> Iterator[str]:
-        """The decoded non-blank lines, without their line endings (one pass)."""
+        """The decoded non-blank lines (every line with ``blank_lines``), without their line endings (one pass)."""
         for file in self.files:
-            yield from _decoded_lines(file, self.encoding)
+            yield from _decoded_lines(file, self.encoding, self.blank_lines)
 
     def __iter__(self) -> Iterator[list[str]]:
         tokenizer = self.tokenizer or str.split
@@ -123,8 +129,9 @@ class TextLines:
             yield tokenizer(line)
 
 
-def _decoded_lines(file: Path, encoding: str) -> Iterator[str]:
-    """Yield the non-blank lines of ``file``; a decoding error names the line and byte offset."""
+def _decoded_lines(file: Path, encoding: str, blank_lines: bool = False) -> Iterator[str]:
+    """Yield the non-blank lines of ``file`` (every line with ``blank_lines``, blank ones as ``""``); a
+    byte-order mark opening the file is dropped; a decoding error names the line and byte offset."""
     offset = 0
     with open(file, "rb") as f:
         for lineno, raw in enumerate(f, start=1):
@@ -140,5 +147,9 @@ def _decoded_lines(file: Path, encoding: str) -> Iterator[str]:
                 ) from None
             offset += len(raw)
             line = line.rstrip("\r\n")
+            if lineno == 1:
+                line = line.removeprefix("\ufeff")
             if line.strip():
                 yield line
+            elif blank_lines:
+                yield ""

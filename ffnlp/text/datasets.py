@@ -124,6 +124,25 @@ class LMSplits:
         Registry name, or the path the corpus came from.
     description : str
         Where the text came from and how it was tokenized and split.
+    split_kind : {"fixed", "seeded", "word_counts"}
+        The corpus's own train/valid/test files; a seeded split of its lines or documents; or cuts of
+        its word stream after fixed word counts (Bengio's Brown).
+    tokenizer : str
+        ``"default"`` (:func:`~ffnlp.text.tokenize.tokenize`), ``"whitespace"`` (``str.split``), or
+        ``"tags dropped"`` and the like for a corpus with its own format.
+    lowercase : bool
+        Whether the text was lower-cased (text given at predict time must be treated the same way).
+    counting : str
+        Where ``</s>`` goes, in words (``"</s> per non-blank line"``, ``"one stream, no </s>"`` ...).
+    sentence_ends : bool
+        Whether encoding appends ``</s>`` to every sentence (False: one word stream).
+    vocab_from : {"train", "all"}
+        Which text the vocabulary's counts come from: the training split (the usual protocol) or the
+        whole corpus (Bengio et al. 2003 on Brown).
+    files : dict
+        Split name -> the file(s) it was read from, where known.
+    split_note : str
+        The split in a few words, for the output (``"seeded 80/10/10 of its lines (seed 0) ..."``).
     """
 
     train: list[list[str]]
@@ -131,6 +150,36 @@ class LMSplits:
     test: list[list[str]]
     name: str
     description: str
+    split_kind: str = "fixed"
+    tokenizer: str = "whitespace"
+    lowercase: bool = False
+    counting: str = "</s> per sentence"
+    sentence_ends: bool = True
+    vocab_from: str = "train"
+    files: dict = field(default_factory=dict)
+    split_note: str = ""
+
+    def __post_init__(self):
+        if self.vocab_from not in ("train", "all"):
+            raise ValueError(f"vocab_from must be 'train' or 'all', got {self.vocab_from!r}")
+
+    def vocab_sentences(self):
+        """The sentences the vocabulary is counted on (``vocab_from``): the training split, or all three."""
+        if self.vocab_from == "train":
+            return self.train
+        return [*self.train, *self.valid, *self.test]
+
+    def encoded_tokens(self) -> dict[str, int]:
+        """Tokens of each split as encoded and scored: words, plus ``</s>`` per sentence if ``sentence_ends``."""
+        return self.n_tokens(eos=self.sentence_ends)
+
+    def protocol(self) -> dict:
+        """How the corpus was read, split and counted, for the output of ``ffnlp lm train``."""
+        return {"corpus": self.name, "split": self.split_kind, "split_note": self.split_note,
+                "split_files": {k: str(v) for k, v in self.files.items()} or None,
+                "tokenizer": self.tokenizer, "lowercase": self.lowercase, "counting": self.counting,
+                "vocab_from": self.vocab_from, "split_tokens": self.encoded_tokens(),
+                "split_sentences": self.n_sentences()}
 
     def split(self, name: str) -> list[list[str]]:
         """The split called ``name`` (``"train"``, ``"valid"`` or ``"test"``)."""

@@ -35,7 +35,8 @@ from ffnlp._datapaths import data_roots, nltk_data_dirs  # noqa: F401 (re-export
 from ffnlp.errors import DataError
 from ffnlp.text.corpus import TextLines
 from ffnlp.text.datasets import SPLIT_NAMES, LMSplits
-from ffnlp.text.tokenize import Tokenizer
+from ffnlp.text.readers import find_split_files
+from ffnlp.text.tokenize import Tokenizer, split_sentences
 
 __all__ = [
     "LMSplits",
@@ -44,6 +45,9 @@ __all__ = [
     "load_lee",
     "load_text_corpus",
     "load_lm_corpus",
+    "load_split_files",
+    "split_files",
+    "line_tokenizer",
     "read_brown",
     "split_by_word_counts",
     "LM_CORPORA",
@@ -224,7 +228,10 @@ def load_brown(*, lower: bool = False) -> LMSplits:
         "test (sentences straddling a cut are split); Bengio's vocabulary merges words seen <= 3 "
         "times into <unk> (min_count=4 on train)"
     )
-    return LMSplits(train, valid, test, name="brown", description=description)
+    return LMSplits(train, valid, test, name="brown", description=description, split_kind="word_counts",
+                    tokenizer="Brown's own tokens (tags dropped)", lowercase=lower, counting="</s> per sentence",
+                    files={"all": root}, split_note=f"Bengio et al. 2003: first {BROWN_N_TRAIN:,} words, next "
+                                                    f"{BROWN_N_VALID:,}, the remaining {n_test:,}")
 
 
 # ----------------------------------------------------------------------------- PTB
@@ -249,7 +256,7 @@ def ptb_root() -> Path | None:
     return None
 
 
-def load_ptb() -> LMSplits:
+def load_ptb(*, encoding: str = "utf-8-sig") -> LMSplits:
     """Mikolov's Penn Treebank language-modelling data, fixed splits.
 
     One sentence per line, whitespace tokens; the text already holds ``<unk>`` (which is the
@@ -271,13 +278,16 @@ def load_ptb() -> LMSplits:
             f"Penn Treebank not found; looked for {', '.join(_PTB_FILES.values())} in: "
             f"{', '.join(_ptb_searched())}. To get it: {_HOW_PTB}"
         )
-    train, valid, test = (list(TextLines(root / _PTB_FILES[s])) for s in SPLIT_NAMES)
+    train, valid, test = (list(TextLines(root / _PTB_FILES[s], encoding=encoding)) for s in SPLIT_NAMES)
     description = (
         f"Penn Treebank, Mikolov's LM version ({root}): fixed train/valid/test files, one sentence "
         "per line, whitespace tokens, 10k vocabulary with <unk> in the text; </s> per line is "
         "PTB's <eos>"
     )
-    return LMSplits(train, valid, test, name="ptb", description=description)
+    return LMSplits(train, valid, test, name="ptb", description=description, split_kind="fixed",
+                    tokenizer="whitespace", lowercase=True, counting="</s> per line",
+                    files={s: root / _PTB_FILES[s] for s in SPLIT_NAMES},
+                    split_note="its own files: " + ", ".join(_PTB_FILES.values()))
 
 
 # ----------------------------------------------------------------------------- Lee and plain text
@@ -291,29 +301,116 @@ def lee_path() -> Path | None:
     return _datapaths.gensim_test_data("lee_background.cor")
 
 
+TOKENIZERS = ("default", "whitespace")
+
+
+def line_tokenizer(tokenizer: str = "default", *, lower: bool | None = None, unk_token: str | None = None,
+                   eos_token: str | None = None, sentences: bool = False):
+    """A function ``line -> list of sentences`` (token lists) for LM text, and the lower-casing it applies.
+
+    Parameters
+    ----------
+    tokenizer : {"default", "whitespace"}
+        ffnlp's Treebank-like :func:`~ffnlp.text.tokenize.tokenize`, or ``str.split`` for text that is
+        already tokenized (``@-@`` and ``<unk>`` stay whole).
+    lower : bool or None
+        Lower-case the words; None: True for ``"default"``, False for ``"whitespace"``.
+    unk_token : str, optional
+        This word in the text is the model's ``<unk>`` (e.g. ``"<UNK>"``; with the whitespace tokenizer
+        ``"<unk>"`` already is, the default tokenizer would cut it into ``<``, ``unk``, ``>``).
+    eos_token : str, optional
+        This word in the text ends a sentence (e.g. ``"<eos>"``): the words after it start a new one,
+        and encoding writes the model's ``</s>`` in its place (a trailing one is not doubled).
+    sentences : bool
+        Split each line into sentences (:func:`~ffnlp.text.tokenize.split_sentences`) first.
+
+    Returns
+    -------
+    (callable, bool)
+    """
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
+    lower = (tokenizer == "default") if lower is None else bool(lower)
+    words = Tokenizer(lower=lower) if tokenizer == "default" else (
+        (lambda text: text.lower().split()) if lower else str.split)
+    specials = [t for t in (unk_token, eos_token) if t]
+    if any(len(t.split()) != 1 for t in specials):
+        raise ValueError(f"unk_token and eos_token must be single words, got {specials}")
+    if unk_token and unk_token == eos_token:
+        raise ValueError(f"unk_token and eos_token must differ, got {unk_token!r} for both")
+    alternatives = "(" + "|".join(map(re.escape, specials)) + ")"
+    if tokenizer == "whitespace":  # whole words only; the default tokenizer cuts them out anywhere ("<unk>!")
+        alternatives = r"(?<!\S)" + alternatives + r"(?!\S)"
+    cut = re.compile(alternatives) if specials else None
+
+    def one(text: str) -> list[list[str]]:
+        if cut is None:
+            return [words(text)]
+        out, current = [], []
+        pieces = cut.split(text)  # text, special, text, special, ...
+        for i, piece in enumerate(pieces):
+            if i % 2 == 0:
+                current += words(piece)
+            elif piece == eos_token:
+                out.append(current)
+                current = []
+            else:
+                current.append("<unk>")
+        if current or not out:
+            out.append(current)
+        return out
+
+    def tokenize_line(line: str) -> list[list[str]]:
+        if sentences:
+            return [sent for s in split_sentences(line) for sent in one(s) if sent]
+        return one(line)
+
+    return tokenize_line, lower
+
+
+def _counting(sentences: bool, count_blank_lines: bool, eos_token) -> str:
+    if sentences:
+        return "</s> per sentence"
+    base = "</s> per line, blank lines included" if count_blank_lines else "</s> per non-blank line"
+    return base + (f" and in place of each {eos_token}" if eos_token else "")
+
+
+def _read_lm_docs(path, tokenize_line, encoding, count_blank_lines) -> tuple[list, TextLines]:
+    lines = TextLines(path, encoding=encoding, blank_lines=count_blank_lines)  # DataError if missing or empty
+    docs = [tokenize_line(line) if line else [[]] for line in lines.lines()]
+    return docs, lines
+
+
 def load_text_corpus(
     path,
     *,
-    encoding: str = "utf-8",
-    lower: bool = True,
+    encoding: str = "utf-8-sig",
+    lower: bool | None = None,
     valid_fraction: float = 0.1,
     test_fraction: float = 0.1,
     seed: int = 0,
     sentences: bool = False,
+    tokenizer: str = "default",
+    unk_token: str | None = None,
+    eos_token: str | None = None,
+    count_blank_lines: bool = False,
 ) -> LMSplits:
     """Any plain-text file or folder as a language-modelling corpus, split by line.
 
     Each non-blank line (of the file, or of every file in the folder, in name order) is a
     document; documents are split train/valid/test with a seeded permutation and kept in corpus
-    order within each split.
+    order within each split. A corpus that comes with its own split is read by
+    :func:`load_split_files` (:func:`load_lm_corpus` picks it for a folder holding ``train``/``valid``/
+    ``test`` files).
 
     Parameters
     ----------
     path : str or Path
         A text file or a folder of text files.
-    encoding : str, default "utf-8"
-    lower : bool, default True
-        Lower-case the text.
+    encoding : str, default "utf-8-sig"
+        UTF-8 with or without a byte-order mark.
+    lower : bool or None, default None
+        Lower-case the text; None: yes with the default tokenizer, no with ``"whitespace"``.
     valid_fraction, test_fraction : float, default 0.1
         Fractions of the lines (rounded) given to validation and test; the rest trains.
     seed : int, default 0
@@ -321,6 +418,11 @@ def load_text_corpus(
     sentences : bool, default False
         Split each line into sentences (:func:`~ffnlp.text.tokenize.split_sentences`); a line
         is then still kept whole within one split.
+    tokenizer, unk_token, eos_token
+        See :func:`line_tokenizer`.
+    count_blank_lines : bool, default False
+        Keep blank lines as empty sentences, so that every line gets one ``</s>`` (the common protocol
+        of line-based LM corpora); by default blank lines are skipped.
 
     Returns
     -------
@@ -332,25 +434,120 @@ def load_text_corpus(
         If the path is missing, holds no text, or does not decode (file, line and byte offset).
     """
     path = Path(path)
-    lines = TextLines(path, encoding=encoding)  # DataError if missing or an empty folder
-    tokenizer = Tokenizer(lower=lower, sentences=sentences)
-    docs = [tokenizer(line) for line in lines.lines()]
-    if not docs:
+    tokenize_line, lower = line_tokenizer(tokenizer, lower=lower, unk_token=unk_token, eos_token=eos_token,
+                                          sentences=sentences)
+    docs, lines = _read_lm_docs(path, tokenize_line, encoding, count_blank_lines and not sentences)
+    if not any(any(doc) for doc in docs):
         raise DataError("empty corpus: no non-blank lines", path=path)
     train, valid, test = _split_documents(docs, valid_fraction, test_fraction, seed, path)
     n_lines = "/".join(f"{len(part):,}" for part in (train, valid, test))
+    train, valid, test = ([s for doc in p for s in doc] for p in (train, valid, test))
     if sentences:
-        train, valid, test = ([s for doc in p for s in doc if s] for p in (train, valid, test))
+        train, valid, test = ([s for s in p if s] for p in (train, valid, test))
     n_files = len(lines.files)
+    counting = _counting(sentences, count_blank_lines, eos_token)
     description = (
         f"plain text {path} ({n_files} file{'s' if n_files > 1 else ''}, {encoding}): "
-        f"{len(docs):,} lines, tokenized ({'lower-cased' if lower else 'case kept'}"
-        f"{', split into sentences' if sentences else ', one sentence per line'}); lines split "
-        f"seeded (seed={seed}) "
+        f"{len(docs):,} lines, {tokenizer} tokenizer ({'lower-cased' if lower else 'case kept'}"
+        f"{', split into sentences' if sentences else ', one sentence per line'}); no split of its own: lines "
+        f"split seeded (seed={seed}) "
         f"{1 - valid_fraction - test_fraction:.0%}/{valid_fraction:.0%}/{test_fraction:.0%} "
-        f"= {n_lines} train/valid/test"
+        f"= {n_lines} train/valid/test; {counting}"
     )
-    return LMSplits(train, valid, test, name=str(path), description=description)
+    return LMSplits(train, valid, test, name=str(path), description=description, split_kind="seeded",
+                    tokenizer=tokenizer, lowercase=lower, counting=counting, files={"all": path},
+                    split_note=f"seeded {1 - valid_fraction - test_fraction:.0%}/{valid_fraction:.0%}/"
+                               f"{test_fraction:.0%} of its lines (seed {seed}): no train/valid/test files of its own")
+
+
+def load_split_files(
+    train,
+    valid,
+    test=None,
+    *,
+    encoding: str = "utf-8-sig",
+    lower: bool | None = None,
+    tokenizer: str = "default",
+    unk_token: str | None = None,
+    eos_token: str | None = None,
+    count_blank_lines: bool = False,
+    sentences: bool = False,
+    name: str | None = None,
+) -> LMSplits:
+    """A corpus with its own split: one text file per split, one sentence per line, nothing re-split.
+
+    Parameters
+    ----------
+    train, valid : str or Path
+        The training and validation files.
+    test : str or Path, optional
+        The test file (an empty test split without it).
+    encoding, lower, tokenizer, unk_token, eos_token, count_blank_lines, sentences
+        As in :func:`load_text_corpus`.
+    name : str, optional
+        Name of the corpus (default: the training file's folder).
+
+    Returns
+    -------
+    LMSplits
+        With ``split_kind="fixed"`` and ``files`` naming the three files.
+
+    Examples
+    --------
+    For WikiText-2 (pre-tokenized, ``<unk>`` in the text, one ``<eos>`` per line, blank lines included)::
+
+        load_split_files("wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens",
+                         tokenizer="whitespace", count_blank_lines=True)
+    """
+    tokenize_line, lower = line_tokenizer(tokenizer, lower=lower, unk_token=unk_token, eos_token=eos_token,
+                                          sentences=sentences)
+    files = {"train": Path(train), "valid": Path(valid)}
+    if test is not None:
+        files["test"] = Path(test)
+    parts = {}
+    for split, path in files.items():
+        if path.is_dir():
+            raise DataError(f"is a folder; the {split} split must be one text file", path=path)
+        docs, _ = _read_lm_docs(path, tokenize_line, encoding, count_blank_lines and not sentences)
+        parts[split] = [s for doc in docs for s in doc if s or not sentences]
+        if split != "test" and not any(parts[split]):
+            raise DataError(f"empty {split} split: no words", path=path)
+    counting = _counting(sentences, count_blank_lines, eos_token)
+    shown = ", ".join(f"{s} {p}" for s, p in files.items())
+    description = (
+        f"its own split: {shown} ({encoding}); {tokenizer} tokenizer ({'lower-cased' if lower else 'case kept'}"
+        f"{', split into sentences' if sentences else ', one sentence per line'}); {counting}"
+    )
+    return LMSplits(parts["train"], parts["valid"], parts.get("test", []),
+                    name=name or str(files["train"].parent), description=description, split_kind="fixed",
+                    tokenizer=tokenizer, lowercase=lower, counting=counting, files=files,
+                    split_note="its own files: " + ", ".join(f"{s} {p.name}" for s, p in files.items()))
+
+
+def split_files(folder) -> dict[str, Path] | None:
+    """The corpus's own ``train``/``valid``/``test`` files in ``folder`` (``train.txt``, ``wiki.train.tokens``,
+    ``ptb.valid.txt``, ``dev.txt`` ...), or None when no file names a split.
+
+    Raises
+    ------
+    DataError
+        When some files name a split but the training or validation file is missing, or two files
+        name the same split; the message says to name them with ``--train/--valid/--test``.
+    """
+    found = find_split_files(folder)
+    if not found:
+        return None
+    many = {s: ps for s, ps in found.items() if len(ps) > 1}
+    if many:
+        s, ps = next(iter(many.items()))
+        raise DataError(f"several {s} files ({', '.join(p.name for p in ps)}); name them with "
+                        "--train/--valid/--test (train=, valid=, test= in load_split_files)", path=folder)
+    missing = [s for s in ("train", "valid") if s not in found]
+    if missing:
+        have = ", ".join(f"{s}: {ps[0].name}" for s, ps in found.items())
+        raise DataError(f"split files found ({have}) but no {' or '.join(missing)} file; name the files with "
+                        "--train/--valid/--test", path=folder)
+    return {s: ps[0] for s, ps in found.items()}
 
 
 def load_lee(
@@ -382,6 +579,8 @@ def load_lee(
         sentences=True,
     )
     splits.name = "lee"
+    splits.split_note = splits.split_note.replace("lines", "documents").replace(
+        ": no train/valid/test files of its own", "")
     splits.description = "Lee background corpus (gensim test data): " + splits.description
     return splits
 
@@ -395,9 +594,12 @@ def load_lm_corpus(name_or_path, **kw) -> LMSplits:
     Parameters
     ----------
     name_or_path : str or Path
-        A name from ``ffnlp.corpora.names(task="lm")``, else a path for :func:`load_text_corpus`.
+        A name from ``ffnlp.corpora.names(task="lm")``; else a folder holding the corpus's own
+        ``train``/``valid``/``test`` files (:func:`split_files`), read by :func:`load_split_files`; else a
+        text file or folder, split seeded by :func:`load_text_corpus`.
     **kw
-        Passed to the loader (e.g. ``lower=True`` for ``brown``, ``seed=`` for a path).
+        Passed to the loader (e.g. ``lower=True`` for ``brown``, ``tokenizer=`` for a path, ``seed=``
+        for a seeded split; the seeded split's options are ignored for a corpus with its own split).
 
     Returns
     -------
@@ -414,6 +616,12 @@ def load_lm_corpus(name_or_path, **kw) -> LMSplits:
     if isinstance(name_or_path, str) and name_or_path in lm_names:
         return corpora.get(name_or_path).load(**kw)
     path = Path(name_or_path)
+    if path.is_dir():
+        own = split_files(path)
+        if own is not None:
+            for k in ("valid_fraction", "test_fraction", "seed"):
+                kw.pop(k, None)
+            return load_split_files(own["train"], own["valid"], own.get("test"), name=str(path), **kw)
     if path.exists():
         return load_text_corpus(path, **kw)
     if isinstance(name_or_path, str) and name_or_path in corpora.names():

@@ -598,7 +598,7 @@ def find_split_files(folder, *, folders: bool = False) -> dict[str, list[Path]]:
         split = split_of(f.name)
         if split is not None:
             found.setdefault(split, []).append(f)
-    return found
+    return {s: found[s] for s in SPLIT_ALIASES if s in found}
 
 
 def _class_of(path: Path, split: str) -> str:

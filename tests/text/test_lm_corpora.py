@@ -224,3 +224,104 @@ def test_encoded_lm_stream_feeds_windows():
     assert X.shape == (len(ids), 3)
     starts = np.flatnonzero(ids[:-1] == vocab.eos_id) + 1
     assert (X[starts] == vocab.bos_id).all()  # every sentence starts from <s> <s> <s>
+
+
+# ----------------------------------------------------------------------------- corpora with their own split
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def own_split(tmp_path):
+    d = tmp_path / "own"
+    d.mkdir()
+    _write(d / "wiki.train.tokens", "\ufeffThe cat sat on the mat .\n\nA dog @-@ barked <unk> .\n")
+    _write(d / "wiki.valid.tokens", "The dog sat .\n")
+    _write(d / "wiki.test.tokens", "\n A cat <unk> .\n")
+    return d
+
+
+def test_split_files_are_found_by_their_names(own_split, tmp_path):
+    from ffnlp.text.lm_corpora import split_files
+
+    assert {s: p.name for s, p in split_files(own_split).items()} == {
+        "train": "wiki.train.tokens", "valid": "wiki.valid.tokens", "test": "wiki.test.tokens"}
+    ptb = tmp_path / "ptb"
+    ptb.mkdir()
+    for s in ("train", "valid", "test"):
+        _write(ptb / f"ptb.{s}.txt", "a b\n")
+    _write(ptb / "README", "not a split\n")
+    assert list(split_files(ptb)) == ["train", "valid", "test"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    _write(plain / "a.txt", "x\n")
+    assert split_files(plain) is None
+    _write(plain / "train.txt", "x\n")  # a train file but no validation file: refused, naming the flags
+    with pytest.raises(DataError, match=r"no valid file.*--train/--valid/--test"):
+        split_files(plain)
+    _write(plain / "valid.txt", "x\n")
+    _write(plain / "dev.txt", "x\n")
+    with pytest.raises(DataError, match="several valid files"):
+        split_files(plain)
+
+
+def test_a_folder_with_its_own_split_is_not_resplit(own_split):
+    s = load_lm_corpus(own_split)
+    assert s.split_kind == "fixed" and s.name == str(own_split)
+    # default tokenizer, lower-cased; the byte-order mark is no token; a blank line is skipped
+    assert s.train[0] == ["the", "cat", "sat", "on", "the", "mat", "."]
+    assert s.n_sentences() == {"train": 2, "valid": 1, "test": 1}
+    assert "\ufeff" not in {t for sent in s.train for t in sent}
+    assert s.counting == "</s> per non-blank line" and "its own files" in s.split_note
+    assert set(s.files) == {"train", "valid", "test"}
+
+
+def test_whitespace_tokenizer_keeps_pre_tokenized_text(own_split):
+    s = load_lm_corpus(own_split, tokenizer="whitespace", count_blank_lines=True)
+    assert s.train == [["The", "cat", "sat", "on", "the", "mat", "."], [], ["A", "dog", "@-@", "barked", "<unk>", "."]]
+    assert s.test == [[], ["A", "cat", "<unk>", "."]]  # one </s> per line, blank ones included
+    assert s.n_tokens(eos=True) == {"train": 13 + 3, "valid": 4 + 1, "test": 4 + 2}
+    vocab = Vocab.build(s.train)
+    assert vocab.encode(["<unk>"])[0] == vocab.unk_id  # the text's <unk> is the model's
+    # the default tokenizer breaks <unk> apart, unless it is named as the unknown token
+    assert load_lm_corpus(own_split).train[1] == ["a", "dog", "@", "-", "@", "barked", "<", "unk", ">", "."]
+    assert load_lm_corpus(own_split, unk_token="<unk>").train[1][5:] == ["barked", "<unk>", "."]
+
+
+def test_unk_and_eos_tokens_map_to_the_models_own(tmp_path):
+    from ffnlp.text.lm_corpora import line_tokenizer
+
+    tok, lower = line_tokenizer("whitespace", unk_token="<UNK>", eos_token="<eos>")
+    assert lower is False
+    assert tok("a <UNK> b <eos> c d <eos>") == [["a", "<unk>", "b"], ["c", "d"]]  # a trailing <eos> is not doubled
+    assert tok("<eos>") == [[]]
+    tok, lower = line_tokenizer("default", unk_token="<UNK>")
+    assert lower is True and tok("Don't <UNK>!") == [["do", "n't", "<unk>", "!"]]
+    with pytest.raises(ValueError, match="tokenizer must be"):
+        line_tokenizer("spacy")
+    f = _write(tmp_path / "c.txt", "x <eos> y\n" * 10)
+    s = load_text_corpus(f, tokenizer="whitespace", eos_token="<eos>", valid_fraction=0, test_fraction=0)
+    assert s.n_sentences()["train"] == 20 and "in place of each <eos>" in s.counting
+
+
+def test_load_split_files_names_the_files(own_split, tmp_path):
+    from ffnlp.text.lm_corpora import load_split_files
+
+    s = load_split_files(own_split / "wiki.train.tokens", own_split / "wiki.valid.tokens")
+    assert s.test == [] and s.n_sentences()["valid"] == 1
+    empty = _write(tmp_path / "empty.txt", "\n\n")
+    with pytest.raises(DataError, match=r"empty\.txt.*empty valid split"):
+        load_split_files(own_split / "wiki.train.tokens", empty)
+    with pytest.raises(DataError, match="no such file"):
+        load_split_files(own_split / "wiki.train.tokens", tmp_path / "missing.txt")
+
+
+def test_text_corpus_reads_utf8_with_a_bom(tmp_path):
+    f = tmp_path / "bom.txt"
+    f.write_bytes(b"\xef\xbb\xbfhello world\n" * 10)
+    s = load_text_corpus(f, valid_fraction=0, test_fraction=0)
+    assert s.train[0] == ["hello", "world"] and s.split_kind == "seeded" and "seeded" in s.split_note
+    assert load_text_corpus(f, encoding="utf-8", valid_fraction=0, test_fraction=0).train[0] == ["hello", "world"]
