@@ -143,8 +143,15 @@ _ENTRIES = (
     CorpusSpec(
         "brown", "lm", "Brown corpus (NLTK), 1,161,192 words, 15 genres; Bengio et al. 2003 benchmark",
         f"{_LM}:load_brown",
-        splits="Bengio et al. 2003: first 800,000 words train, next 200,000 valid, 161,192 test; "
-               "vocabulary: words seen <= 3 times -> <unk> (min_count=4)",
+        splits="Bengio et al. 2003: first 800,000 words train, next 200,000 valid, 161,192 test, one word "
+               "stream without </s>; vocabulary: words seen >= 4 times in the whole corpus (|V| 17,908 with "
+               "the specials), the rest -> <unk>",
+        license=_LICENSE["brown"], how_to_get=HOW_BROWN, files=("corpora/brown",), source="nltk"),
+    CorpusSpec(
+        "brown_sentences", "lm", "Brown corpus cut as 'brown', modelled sentence by sentence",
+        f"{_LM}:load_brown_sentences",
+        splits="Bengio's 800,000 / 200,000 / 161,192 word cut; </s> after every sentence (histories reset "
+               "there); vocabulary: words seen >= 4 times in the training split (|V| 14,117)",
         license=_LICENSE["brown"], how_to_get=HOW_BROWN, files=("corpora/brown",), source="nltk"),
     CorpusSpec(
         "ptb", "lm", "Penn Treebank, Mikolov's LM version: 10k vocabulary, 929k/73k/82k tokens",

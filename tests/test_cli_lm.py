@@ -257,3 +257,16 @@ def test_perplexity_reads_the_corpus_as_the_model_was_trained(own_split, tmp_pat
     m = _json(out)
     assert code == 0 and m["tokens"] == trained["tokens"]["test"]
     assert m["perplexity"] == pytest.approx(trained["test_perplexity"])
+
+
+def test_brown_from_the_cli_is_bengios_protocol(capsys):
+    from ffnlp.text.lm_corpora import brown_root
+
+    if brown_root() is None:
+        pytest.skip("Brown corpus absent")
+    code, out, _ = _run(capsys, ["lm", "train", "--corpus", "brown", "--model", "kn", "--order", "5", "--json"])
+    m = _json(out)
+    # README / experiments/kn_brown.py: vocabulary from the whole corpus, one stream, no </s>
+    assert code == 0 and m["vocab_size"] == 17_908 and m["vocab_from"] == "all"
+    assert m["tokens"] == {"train": 800_000, "valid": 200_000, "test": 161_192}
+    assert round(m["test_perplexity"], 1) == 329.8 and m["preset"] == "brown"

@@ -41,6 +41,7 @@ from ffnlp.text.tokenize import Tokenizer, split_sentences
 __all__ = [
     "LMSplits",
     "load_brown",
+    "load_brown_sentences",
     "load_ptb",
     "load_lee",
     "load_text_corpus",
@@ -185,11 +186,17 @@ def read_brown(root, *, lower: bool = False) -> list[list[str]]:
 
 
 def load_brown(*, lower: bool = False) -> LMSplits:
-    """Brown corpus split as in Bengio et al. (2003): 800,000 / 200,000 / rest words.
+    """Brown corpus with the protocol of Bengio et al. (2003): 800,000 / 200,000 / rest words, one stream.
 
-    NLTK's Brown has 1,161,192 words, so test gets 161,192 (Bengio's stream had 1,181,041,
-    counting text and paragraph separators). Bengio merged words seen three times or less
-    into one symbol: build the vocabulary with ``min_count=4`` on the training split.
+    The word stream is cut after the first 800,000 words (train) and the next 200,000 (validation); the
+    rest is test. NLTK's Brown has 1,161,192 words, so test gets 161,192 (Bengio's stream had
+    1,181,041, counting text and paragraph separators). As in the paper, the corpus is one stream of
+    words (``sentence_ends=False``: no ``</s>``, contexts run across sentences), and the vocabulary keeps
+    the words seen at least 4 times in the *whole* corpus (``vocab_from="all"``, ``min_count=4``): words
+    seen three times or less are merged into ``<unk>``. That gives |V| = 17,908 with ffnlp's four
+    specials (Bengio: 16,383) and KN5 test perplexity 329.8 (Bengio's Kneser-Ney back-off 5-gram: 321;
+    ``experiments/kn_brown.py``). :func:`load_brown_sentences` is the same cut modelled sentence by
+    sentence.
 
     Parameters
     ----------
@@ -211,6 +218,18 @@ def load_brown(*, lower: bool = False) -> LMSplits:
     Y. Bengio, R. Ducharme, P. Vincent, C. Jauvin (2003). A Neural Probabilistic Language Model.
     JMLR 3:1137-1155.
     """
+    return _brown("brown", lower, stream=True)
+
+
+def load_brown_sentences(*, lower: bool = False) -> LMSplits:
+    """Brown cut as :func:`load_brown`, but modelled sentence by sentence: ``</s>`` after every sentence
+    (n-gram histories reset there) and the vocabulary counted on the training split (``min_count=4``:
+    |V| = 14,117). KN5 test perplexity 146.7 (``experiments/kn_brown.py``, ``vocab_from="train"``,
+    ``eos_reset``); not comparable with the paper's numbers, but a model of it predicts sentence ends."""
+    return _brown("brown_sentences", lower, stream=False)
+
+
+def _brown(name: str, lower: bool, *, stream: bool) -> LMSplits:
     root = brown_root()
     if root is None:
         raise DataError(
@@ -220,18 +239,21 @@ def load_brown(*, lower: bool = False) -> LMSplits:
     sentences = read_brown(root, lower=lower)
     train, valid, test = split_by_word_counts(sentences, BROWN_N_TRAIN, BROWN_N_VALID)
     n_test = sum(map(len, test))
+    counting = "one word stream, no </s> (Bengio et al. 2003)" if stream else "</s> per sentence"
+    vocab = ("words seen >= 4 times in the whole corpus (min_count=4), the rest <unk>" if stream
+             else "words seen >= 4 times in the training split (min_count=4), the rest <unk>")
     description = (
         f"Brown corpus (NLTK, {root}): {len(sentences):,} sentences, tags dropped, "
         f"{'lower-cased' if lower else 'case kept'}; "
         "Bengio et al. (2003) split on the word stream: "
         f"first {BROWN_N_TRAIN:,} words train, next {BROWN_N_VALID:,} valid, remaining {n_test:,} "
-        "test (sentences straddling a cut are split); Bengio's vocabulary merges words seen <= 3 "
-        "times into <unk> (min_count=4 on train)"
+        f"test (sentences straddling a cut are split); {counting}; vocabulary: {vocab}"
     )
-    return LMSplits(train, valid, test, name="brown", description=description, split_kind="word_counts",
-                    tokenizer="Brown's own tokens (tags dropped)", lowercase=lower, counting="</s> per sentence",
-                    files={"all": root}, split_note=f"Bengio et al. 2003: first {BROWN_N_TRAIN:,} words, next "
-                                                    f"{BROWN_N_VALID:,}, the remaining {n_test:,}")
+    return LMSplits(train, valid, test, name=name, description=description, split_kind="word_counts",
+                    tokenizer="Brown's own tokens (tags dropped)", lowercase=lower, counting=counting,
+                    sentence_ends=not stream, vocab_from="all" if stream else "train", files={"all": root},
+                    split_note=f"Bengio et al. 2003: first {BROWN_N_TRAIN:,} words, next {BROWN_N_VALID:,}, "
+                               f"the remaining {n_test:,}")
 
 
 # ----------------------------------------------------------------------------- PTB

@@ -121,8 +121,8 @@ def test_load_lm_corpus_dispatch(twenty_lines, tmp_path):
 
 
 def test_registry_entries():
-    assert {"brown", "ptb", "lee"} <= set(corpora.names(task="lm"))
-    for name in ("brown", "ptb", "lee"):
+    assert {"brown", "brown_sentences", "ptb", "lee"} <= set(corpora.names(task="lm"))
+    for name in ("brown", "brown_sentences", "ptb", "lee"):
         spec = corpora.get(name)
         assert spec.task == "lm" and spec.how_to_get and spec.license and spec.splits
         assert spec.loader == f"ffnlp.text.lm_corpora:load_{name}"
@@ -156,8 +156,12 @@ def test_brown_bengio_split():
     assert sum(s.n_sentences().values()) == 57_340 + 2  # two sentences straddle the cuts
     assert s.train[0][:4] == ["The", "Fulton", "County", "Grand"]  # case kept
     assert s.test[-1][-1] == "."
-    vocab = Vocab.build(s.train, min_count=4)
-    assert len(vocab) == 14_117  # 14,113 words seen >= 4 times in train + 4 specials
+    # Bengio's protocol: one stream, the vocabulary counted on the whole corpus
+    assert s.sentence_ends is False and s.vocab_from == "all" and s.encoded_tokens() == s.n_tokens()
+    assert len(Vocab.build(s.vocab_sentences(), min_count=4)) == 17_908  # 17,904 words + 4 specials
+    per_sentence = lm_corpora.load_brown_sentences()
+    assert per_sentence.train == s.train and per_sentence.sentence_ends and per_sentence.vocab_from == "train"
+    assert len(Vocab.build(per_sentence.vocab_sentences(), min_count=4)) == 14_117  # seen >= 4 times in train
     lower = load_brown(lower=True)
     assert lower.train[0][:2] == ["the", "fulton"] and lower.n_tokens() == s.n_tokens()
 
