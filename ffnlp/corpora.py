@@ -136,6 +136,7 @@ HOW_GENSIM = "install gensim (its test data ships with the package)"
 _LM = "ffnlp.text.lm_corpora"
 _BM = "ffnlp.text.benchmarks"
 _SST1 = tuple(f"sentclf/SST-1/stsa.fine.{s}" for s in ("train", "dev", "test"))
+_TREES = tuple(f"sentclf/SST-1/trees/{s}.txt" for s in ("train", "dev", "test"))
 _SST2 = tuple(f"sentclf/SST-2/stsa.binary.{s}" for s in ("train", "dev", "test"))
 
 _ENTRIES = (
@@ -195,6 +196,19 @@ _ENTRIES = (
         f"{_BM}:load_sst2_phrases", splits="fixed train 67,349 phrases / dev 872 / test 1,821 sentences",
         license=_LICENSE["sst"], how_to_get=HOW_SHARED,
         files=("sentclf/SST-2/senteval/sentiment-train",) + _SST2[1:]),
+    CorpusSpec(
+        "sst1_phrases", "textcat",
+        "SST-1 trained on every distinct labelled phrase of its training trees (Kim 2014), sentence-level dev/test",
+        f"{_BM}:load_sst1_phrases",
+        splits="fixed train 159,274 phrases (of the 8,544 training trees) / dev 1,101 / test 2,210 sentences "
+               "(5 dev/test sentences are also training phrases, same labels)",
+        license=_LICENSE["sst"], how_to_get=HOW_SHARED, files=_TREES),
+    CorpusSpec(
+        "sst2_tree_phrases", "textcat",
+        "SST-2 trained on every distinct non-neutral phrase of the SST training trees, sentence-level dev/test",
+        f"{_BM}:load_sst2_tree_phrases",
+        splits="fixed train 77,616 phrases / dev 872 / test 1,821 sentences (labels 0,1 -> 0; 3,4 -> 1; 2 dropped)",
+        license=_LICENSE["sst"], how_to_get=HOW_SHARED, files=_TREES),
     CorpusSpec(
         "20ng", "textcat", "20 Newsgroups bydate (headers kept), 20 classes",
         f"{_BM}:load_20newsgroups", splits="fixed train 11,314 / test 7,532 (by date)", license=_LICENSE["20ng"],

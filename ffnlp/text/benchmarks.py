@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "stratified_split", "strip_newsgroup_header", "load_mr", "load_trec", "load_trec50", "load_sst1",
-    "load_sst2", "load_sst2_phrases", "load_20newsgroups", "load_sms", "load_mini_newsgroup", "load_polarity",
+    "load_sst2", "load_sst2_phrases", "load_sst1_phrases", "load_sst2_tree_phrases", "read_sst_trees",
+    "parse_sst_tree", "sst_overlap", "load_20newsgroups", "load_sms", "load_mini_newsgroup", "load_polarity",
 ]
 
 _DESCRIPTIONS = {
@@ -39,6 +40,10 @@ _DESCRIPTIONS = {
     "sms": "SMS Spam Collection v.1 (Almeida et al. 2011), ham/spam",
     "mini_newsgroup": "gensim test data: 200 newsgroup posts (headers removed), alt.atheism vs sci.space",
     "polarity": "gensim test data: 200 Pang & Lee snippets (pang_lee_polarity.cor), neg/pos",
+    "sst1_phrases": "SST-1 trained on the 159,274 distinct labelled phrases of its training trees (Kim 2014), "
+                    "sentence-level dev/test",
+    "sst2_tree_phrases": "SST-2 trained on the 77,616 distinct non-neutral phrases of the SST training trees, "
+                         "sentence-level dev/test",
 }
 
 
@@ -313,3 +318,157 @@ def load_polarity() -> TextCatDataset:
     path = _require_gensim("polarity", "pang_lee_polarity.cor")
     train = read_fasttext(path, encoding="latin-1")
     return TextCatDataset("polarity", train, cv_folds=5, description=_DESCRIPTIONS["polarity"])
+
+
+# ----------------------------------------------------------------------------- SST trees: phrase-level training sets
+
+#: PTB escapes of the SST trees and the characters they stand for.
+SST_ESCAPES = {"-LRB-": "(", "-RRB-": ")", "-LCB-": "{", "-RCB-": "}", "-LSB-": "[", "-RSB-": "]"}
+
+
+def _sst_word(word: str) -> str:
+    word = SST_ESCAPES.get(word, word)
+    return word.replace("\\/", "/").replace("\\*", "*")
+
+
+def parse_sst_tree(line: str, where=None) -> list[tuple[str, list[str]]]:
+    """Every node of one PTB-format SST tree, ``(L left right)`` or ``(L word)``: ``(label, leaves)`` pairs,
+    the root first, then in pre-order.
+
+    Words are read up to their closing parenthesis, never split on other whitespace: three training
+    words hold a no-break space (U+00A0), which ``str.split()`` would break. PTB escapes are undone
+    (``-LRB-`` -> ``(``, ``-RRB-`` -> ``)``, ``\\/`` -> ``/``, ``\\*`` -> ``*``).
+
+    Raises
+    ------
+    DataError
+        On an unbalanced tree, a node without a label, or text after the tree (``where``: file and line).
+    """
+    path, lineno = where if where is not None else (None, None)
+    labels: list[str] = []
+    starts: list[int] = []  # first leaf of each node
+    ends: list[int] = []
+    words: list[str] = []
+    stack: list[int] = []  # the open nodes
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if c == "(":
+            j = line.find(" ", i + 1)
+            if j < 0 or j == i + 1:
+                raise DataError(f"a node without a label at character {i}", path=path, line=lineno)
+            labels.append(line[i + 1:j])
+            starts.append(len(words))
+            ends.append(-1)
+            stack.append(len(labels) - 1)
+            i = j + 1
+            if i < n and line[i] != "(":  # a word: up to the closing parenthesis
+                k = line.find(")", i)
+                if k < 0:
+                    raise DataError("unbalanced parentheses", path=path, line=lineno)
+                words.append(_sst_word(line[i:k]))
+                i = k  # the ")" closes this leaf next
+        elif c == ")":
+            if not stack:
+                raise DataError(f"unbalanced parentheses at character {i}", path=path, line=lineno)
+            ends[stack.pop()] = len(words)
+            i += 1
+            if not stack and line[i:].strip():
+                raise DataError(f"text after the tree at character {i}", path=path, line=lineno)
+        elif c == " ":
+            i += 1
+        else:
+            raise DataError(f"unexpected {c!r} at character {i}", path=path, line=lineno)
+    if stack or not labels:
+        raise DataError("unbalanced parentheses" if stack else "empty tree", path=path, line=lineno)
+    return [(lab, words[a:b]) for lab, a, b in zip(labels, starts, ends)]
+
+
+def read_sst_trees(path) -> list[list[tuple[str, list[str]]]]:
+    """The trees of one SST tree file (one per line), each as :func:`parse_sst_tree` gives it."""
+    text = read_text(path, "utf-8-sig", what="trees")
+    return [parse_sst_tree(line, (path, lineno)) for lineno, line in enumerate(text.split("\n"), start=1)
+            if line.strip()]
+
+
+_SST_LABELS = ("0", "1", "2", "3", "4")
+
+
+def _sst_tree_data(name: str, binary: bool) -> TextCatDataset:
+    paths = {s: _require(name, f"sentclf/SST-1/trees/{s}.txt") for s in ("train", "dev", "test")}
+    trees = {s: read_sst_trees(p) for s, p in paths.items()}
+
+    def label_of(lab: str, where):
+        if lab not in _SST_LABELS:
+            raise DataError(f"label {lab!r} is not one of 0-4", path=where)
+        if not binary:
+            return lab
+        return None if lab == "2" else ("0" if lab in "01" else "1")
+
+    phrases: dict[str, str] = {}  # text -> label, first occurrence order
+    for tree in trees["train"]:
+        for lab, leaves in tree:
+            y = label_of(lab, paths["train"])
+            if y is None:
+                continue
+            text = " ".join(leaves)
+            if phrases.setdefault(text, y) != y:
+                raise DataError(f"phrase {text[:40]!r} has two labels ({phrases[text]} and {y})", path=paths["train"])
+    train = LabeledData(list(phrases), list(phrases.values()), source=f"{paths['train']} (every labelled phrase)")
+    sentences = {}
+    for split in ("dev", "test"):
+        texts, labels, lines = [], [], []
+        for lineno, tree in enumerate(trees[split], start=1):
+            y = label_of(tree[0][0], paths[split])
+            if y is not None:
+                texts.append(" ".join(tree[0][1]))
+                labels.append(y)
+                lines.append(lineno)
+        sentences[split] = LabeledData(texts, labels, source=f"{paths[split]} (sentences)", lines=lines)
+    overlap = sst_overlap(train, sentences)
+    if overlap:
+        logger.info("%s: %d dev/test sentence(s) are also training phrases (kept, same label: %s): %s", name,
+                    len(overlap), all(o["same_label"] for o in overlap),
+                    "; ".join(f"{o['split']} {o['text']!r}" for o in overlap))
+    desc = _DESCRIPTIONS[name] + (f"; {len(overlap)} dev/test sentences are also training phrases "
+                                  f"({', '.join(repr(o['text']) for o in overlap)})" if overlap else "")
+    return TextCatDataset(name, train, test=sentences["test"], valid=sentences["dev"], description=desc)
+
+
+def sst_overlap(train: LabeledData, sentences: dict) -> list[dict]:
+    """The dev/test sentences whose text is also a training phrase: ``split``, ``text``, ``line``, labels."""
+    known = dict(zip(train.texts, train.labels))
+    out = []
+    for split, data in sentences.items():
+        for i, (text, lab) in enumerate(zip(data.texts, data.labels)):
+            if text in known:
+                out.append({"split": split, "text": text, "line": data.lines[i] if data.lines else None,
+                            "label": lab, "train_label": known[text], "same_label": known[text] == lab})
+    return out
+
+
+def load_sst1_phrases() -> TextCatDataset:
+    """SST-1 trained on phrases, as Kim (2014): every distinct labelled phrase of the training trees.
+
+    Read from the original PTB-format trees (``sentclf/SST-1/trees/{train,dev,test}.txt``): each node of
+    a training tree gives its leaves joined by single spaces and its label 0-4, deduplicated (no phrase
+    has two labels): 159,274 phrases, 7,233 / 27,711 / 81,658 / 33,361 / 9,311 by class. Dev and test are
+    the roots of their trees, the sentences of :func:`load_sst1` (1,101 / 2,210), in the trees' case.
+    Words are split on the space only (three hold a no-break space) and PTB escapes are undone
+    (``-LRB-`` -> ``(``). Five dev/test sentences are also training phrases, with the same labels; they are
+    kept, named in the description and logged.
+
+    References
+    ----------
+    R. Socher et al. Recursive deep models for semantic compositionality over a sentiment treebank.
+    EMNLP 2013. Y. Kim. Convolutional neural networks for sentence classification. EMNLP 2014.
+    """
+    return _sst_tree_data("sst1_phrases", binary=False)
+
+
+def load_sst2_tree_phrases() -> TextCatDataset:
+    """SST-2 trained on the non-neutral phrases of the training trees (labels 0, 1 -> ``"0"``, 3, 4 ->
+    ``"1"``, 2 dropped): 77,616 phrases; dev and test are the non-neutral roots (872 / 1,821), the sentences
+    of :func:`load_sst2`. Otherwise as :func:`load_sst1_phrases`; unlike ``sst2_phrases`` (SentEval's
+    67,349), every phrase of the trees is kept."""
+    return _sst_tree_data("sst2_tree_phrases", binary=True)

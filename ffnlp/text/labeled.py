@@ -28,7 +28,8 @@ from ffnlp import corpora
 from ffnlp._datapaths import data_roots, find_data, gensim_test_data  # noqa: F401 (re-exported)
 from ffnlp.errors import DataError
 from ffnlp.text.benchmarks import (load_20newsgroups, load_mini_newsgroup, load_mr, load_polarity,  # noqa: F401
-                                   load_sms, load_sst1, load_sst2, load_sst2_phrases, load_trec, load_trec50,
+                                   load_sms, load_sst1, load_sst1_phrases, load_sst2, load_sst2_phrases,
+                                   load_sst2_tree_phrases, load_trec, load_trec50, read_sst_trees,
                                    stratified_split, strip_newsgroup_header)
 from ffnlp.text.datasets import LabeledData, TextCatDataset
 from ffnlp.text.readers import (EMPTY, FORMATS, LABEL_PREFIX, read_class_files, read_fasttext,  # noqa: F401
@@ -103,6 +104,9 @@ __all__ = [
     "load_sst1",
     "load_sst2",
     "load_sst2_phrases",
+    "load_sst1_phrases",
+    "load_sst2_tree_phrases",
+    "read_sst_trees",
     "load_20newsgroups",
     "load_sms",
     "load_mini_newsgroup",
