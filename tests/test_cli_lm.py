@@ -270,3 +270,16 @@ def test_brown_from_the_cli_is_bengios_protocol(capsys):
     assert code == 0 and m["vocab_size"] == 17_908 and m["vocab_from"] == "all"
     assert m["tokens"] == {"train": 800_000, "valid": 200_000, "test": 161_192}
     assert round(m["test_perplexity"], 1) == 329.8 and m["preset"] == "brown"
+
+
+def test_predict_tokenizes_as_the_corpus_was_read(tmp_path, capsys):
+    folder = tmp_path / "tok"
+    folder.mkdir()
+    for name, n in (("train.txt", 200), ("valid.txt", 20)):
+        (folder / name).write_text("The well @-@ known cat sat .\n" * n, encoding="utf-8")
+    kn = tmp_path / "kn.npz"
+    code, _, _ = _run(capsys, ["lm", "train", "--corpus", str(folder), "--model", "kn", "--order", "3",
+                               "--tokenizer", "whitespace", "--output", str(kn)])
+    assert code == 0
+    code, out, _ = _run(capsys, ["lm", "predict", str(kn), "well @-@", "--k", "1"])
+    assert code == 0 and out.split("\t")[0] == "known"  # '@-@' stays one token, case kept

@@ -148,14 +148,21 @@ class _TextLM:
     ``context_size``, ``lowercase`` and ``next_distribution(context_ids)``."""
 
     def encode_context(self, context) -> tuple[np.ndarray, list[str]]:
-        """Text (tokenized like the training corpus) or a token list -> (ids, unknown tokens).
+        """Text (tokenized like the training corpus: ``--tokenizer whitespace`` splits on whitespace) or a
+        token list -> (ids, unknown tokens).
 
         Raises
         ------
         DataError
             If the context is not empty and none of its words is in the vocabulary.
         """
-        tokens = tokenize(context, lower=self.lowercase) if isinstance(context, str) else list(context)
+        reading = (getattr(self, "meta_", None) or {}).get("reading") or {}
+        if not isinstance(context, str):
+            tokens = list(context)
+        elif reading.get("tokenizer") == "whitespace":  # trained on pre-tokenized text: split it the same way
+            tokens = (context.lower() if self.lowercase else context).split()
+        else:
+            tokens = tokenize(context, lower=self.lowercase)
         unknown = [t for t in tokens if t not in self.vocab.stoi]
         if tokens and len(unknown) == len(tokens):
             raise DataError(f"none of the context words {tokens[-self.context_size:]} is in the model's "
