@@ -124,7 +124,6 @@ def _read_only(monkeypatch, folder):
 # ---------------------------------------------------------------------------------------------- junk saved
 
 
-@pytest.mark.xfail(reason="needs engine divergence check", strict=False)
 def test_classify_diverging_lr_keeps_the_old_model(data, text_model, tmp_path, capsys):
     out = tmp_path / "m.npz"
     out.write_bytes(text_model.read_bytes())
@@ -134,7 +133,6 @@ def test_classify_diverging_lr_keeps_the_old_model(data, text_model, tmp_path, c
     assert out.read_bytes() == before
 
 
-@pytest.mark.xfail(reason="needs engine divergence check", strict=False)
 def test_image_diverging_learning_rate_keeps_the_old_model(image_model, tmp_path, capsys):
     out = tmp_path / "cat.npz"
     out.write_bytes(image_model.read_bytes())

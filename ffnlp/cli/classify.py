@@ -279,7 +279,11 @@ def _check_layout(data, path, fmt):
         rest = {name: getattr(data, name)[1:] for name in ("lines", "paths") if getattr(data, name, None) is not None}
         data = dataclasses.replace(data, texts=data.texts[1:], labels=data.labels[1:], **rest)
     n, k = len(data), len(set(data.labels))
-    if fmt != "auto" or n < 10 or k <= n / 2:
+    if n < 10 or k <= n / 2:
+        return data
+    if fmt != "auto":
+        logger.warning("%s: %d classes for %d documents under --format %s: is the label elsewhere?", data.source,
+                       k, n, fmt)
         return data
     # label<TAB>text read from text<TAB>label gives one "class" per document: try the label last
     if not is_csv and str(path) != "-" and not Path(path).is_dir():
