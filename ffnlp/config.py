@@ -135,6 +135,7 @@ class TextCatConfig(_ConfigMixin):
     embeddings: str = "random"  # random | word2vec | path to a word2vec-format file
     freeze_embeddings: bool = False
     bigrams: bool = True
+    embed_ngrams: bool = False  # bigrams also get embedding rows (else: direct connections only)
     n_buckets: int | None = None  # None: one row per bigram kept from training
     max_bigrams: int | None = 500000
     window: int = 3

@@ -32,8 +32,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -41,8 +40,9 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ffnlp.text.features import NBFeatureWeighter  # lives with the document features; re-exported here
 
 # Words with inner apostrophes ("don't", SST's "n't") and single characters are tokens, and so is
 # each punctuation mark ("!" and "?" matter for sentiment and questions). scikit-learn's default,
@@ -79,91 +79,6 @@ def binary_ngrams(*, ngram_range=(1, 2), min_df=1) -> CountVectorizer:
     return CountVectorizer(
         lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=ngram_range, min_df=min_df, binary=True
     )
-
-
-class NBFeatureWeighter(TransformerMixin, BaseEstimator):
-    """Scale binarized features by the naive Bayes log-count ratio (Wang & Manning 2012).
-
-    With ``f_i`` the binarized feature vector of document ``i`` and ``y_i`` in {0, 1},
-
-    ``p = alpha + sum_{i: y_i = 1} f_i``,  ``q = alpha + sum_{i: y_i = 0} f_i``,
-    ``r = log((p / ||p||_1) / (q / ||q||_1))``,
-
-    and ``transform`` returns ``f * r`` (elementwise, each row), the features of NBSVM.
-
-    The paper's model is binary. With ``K > 2`` classes, ``fit`` computes one one-vs-rest ratio
-    ``r_k`` per class (class k against the rest) and ``transform`` concatenates the K scaled
-    copies ``[f * r_1, ..., f * r_K]``, shape (n_samples, K * n_features). The factories here
-    instead put the weighter with its classifier inside a
-    :class:`~sklearn.multiclass.OneVsRestClassifier`, so each binary classifier sees only its own
-    ``f * r_k``, as in the paper.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Additive smoothing of the feature counts.
-    binarize : bool, default=True
-        Use ``f = (X > 0)``; with False, ``X`` (non-negative counts) is used as is.
-
-    Attributes
-    ----------
-    r_ : ndarray of shape (1, n_features) for 2 classes, else (n_classes, n_features), float64
-        Log-count ratios; for 2 classes positive values indicate ``classes_[1]``.
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-
-    References
-    ----------
-    S. Wang and C. D. Manning. Baselines and bigrams: simple, good sentiment and topic
-    classification. ACL 2012.
-    """
-
-    def __init__(self, alpha: float = 1.0, binarize: bool = True):
-        self.alpha = alpha
-        self.binarize = binarize
-
-    def _features(self, X):
-        if self.binarize:
-            X = (X > 0).astype(np.float64)
-        return X
-
-    def fit(self, X, y):
-        """Fit ``r_`` on X (n_samples, n_features), sparse or dense, non-negative, and labels y (n_samples,)."""
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=(np.float64, np.float32))
-        check_non_negative(X, "NBFeatureWeighter")
-        check_classification_targets(y)
-        if self.alpha <= 0:
-            raise ValueError(f"alpha must be > 0, got {self.alpha}")
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"NBFeatureWeighter needs at least 2 classes, got 1 class ({self.classes_[0]!r})")
-        F = self._features(X)
-        positives = [self.classes_[1]] if len(self.classes_) == 2 else self.classes_
-        rows = []
-        for c in positives:
-            pos = y == c
-            p = self.alpha + np.asarray(F[pos].sum(axis=0)).ravel()  # (n_features,)
-            q = self.alpha + np.asarray(F[~pos].sum(axis=0)).ravel()  # (n_features,)
-            rows.append(np.log(p / p.sum()) - np.log(q / q.sum()))  # (n_features,)
-        self.r_ = np.vstack(rows)  # (n_out, n_features)
-        return self
-
-    def transform(self, X):
-        """``f * r_``: X (n_samples, n_features) -> (n_samples, n_out * n_features); sparse gives CSR."""
-        check_is_fitted(self, "r_")
-        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False)
-        F = self._features(X)
-        if sp.issparse(F):
-            blocks = [sp.csr_matrix(F.multiply(r[None, :])) for r in self.r_]
-            return blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
-        return np.hstack([F * r[None, :] for r in self.r_])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.positive_only = True
-        tags.target_tags.required = True
-        return tags
 
 
 class InterpolatedLinearSVC(ClassifierMixin, BaseEstimator):

@@ -47,190 +47,34 @@ from sklearn.utils.validation import check_is_fitted
 from ffnlp._files import atomic_path
 from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
-from ffnlp.nn import (SGD, Adam, Dropout, Embedding, Ragged, SigmoidBinaryCrossEntropy,
-                      SoftmaxCrossEntropy, build_mlp, chain, fit, load_model, save_model)
-from ffnlp.nn.pooling import ConvPool, EmbeddingBag, Ensemble, PartlyFrozenEmbedding, ScaledBag, WordDropout
+from ffnlp.nn import SGD, Adam, Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit, load_model, save_model
+from ffnlp.nn.pooling import Ensemble
+from ffnlp.tasks.textcat_net import build_legacy_network, build_network, embedding_table
 from ffnlp.text import Vocab, tokenize
+from ffnlp.text.features import (Documents, DocumentEncoder, EncodedDocuments, add_boundaries, append_ids,
+                                 bigram_pairs, nb_log_count_ratios)
+from ffnlp.text.features import hashed_bigrams as _hashed_bigrams
+from ffnlp.text.features import as_documents as _as_documents
+from ffnlp.text.features import is_token_lists as _is_token_lists
 from ffnlp.text.vocab import SPECIALS
 
 logger = logging.getLogger(__name__)
 
+
+class Documents(Documents):
+    """:class:`ffnlp.text.features.Documents` whose batches are :class:`~ffnlp.nn.layers.Ragged`."""
+
+    def __init__(self, ids, lengths, ragged=Ragged):
+        super().__init__(ids, lengths, ragged)
+
+
+def hashed_bigrams(ids, lengths, n_buckets: int, offset: int, ragged=Ragged):
+    """:func:`ffnlp.text.features.hashed_bigrams` with :class:`~ffnlp.nn.layers.Ragged` batches."""
+    return _hashed_bigrams(ids, lengths, n_buckets, offset, ragged)
+
 KIND = "textcat"
-_HASH_MULT = np.uint64(116049371)  # fastText's bigram hash multiplier
-
-
-# ----------------------------------------------------------------------------- ragged documents
-
-
-class Documents:
-    """Encoded documents: one flat id array and the number of ids per document.
-
-    Supports ``len`` and ``take(idx)``, so :func:`ffnlp.nn.fit` batches it like an array: ``take`` cuts
-    the rows of several documents out of the flat array with one vectorized gather.
-
-    Parameters
-    ----------
-    ids : int ndarray of shape (n_ids,)
-    lengths : int ndarray of shape (n_documents,)
-    """
-
-    def __init__(self, ids, lengths):
-        self.ids = np.asarray(ids)
-        self.lengths = np.asarray(lengths, dtype=np.int64)
-        if int(self.lengths.sum()) != self.ids.shape[0]:
-            raise ValueError(f"lengths sum to {int(self.lengths.sum())} but there are {self.ids.shape[0]} ids")
-        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
-
-    def __len__(self):
-        return self.lengths.shape[0]
-
-    def take(self, idx) -> Ragged:
-        """Documents ``idx`` as a :class:`Ragged` batch (ids (sum of their lengths,), lengths (len(idx),))."""
-        idx = np.asarray(idx)
-        lengths = self.lengths[idx]                                           # (b,)
-        total = int(lengths.sum())
-        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])              # (b,) in the batch
-        flat = np.arange(total) + np.repeat(self.starts[idx] - offsets, lengths)  # (total,) rows of self.ids
-        return Ragged(self.ids[flat], lengths)
-
-    def subset(self, idx) -> "Documents":
-        """Documents ``idx`` as a new :class:`Documents`."""
-        batch = self.take(idx)
-        return Documents(batch.data, batch.lengths)
-
-    def all(self) -> Ragged:
-        return Ragged(self.ids, self.lengths)
-
-
-def bigram_pairs(ids, lengths):
-    """The bigrams of consecutive ids inside each document.
-
-    Parameters
-    ----------
-    ids : int ndarray of shape (n_words,)
-    lengths : int ndarray of shape (n_documents,)
-
-    Returns
-    -------
-    first, second, doc : int64 ndarrays of shape (n_bigrams,), ``n_bigrams = sum(max(L - 1, 0))``
-    """
-    ids = np.asarray(ids, dtype=np.int64)
-    lengths = np.asarray(lengths, dtype=np.int64)
-    ends = np.cumsum(lengths)
-    same_doc = np.ones(max(ids.shape[0] - 1, 0), dtype=bool)                   # (n_words - 1,)
-    same_doc[ends[(lengths > 0) & (ends < ids.shape[0])] - 1] = False           # pair crosses a boundary
-    n_bi = np.maximum(lengths - 1, 0)
-    return ids[:-1][same_doc], ids[1:][same_doc], np.repeat(np.arange(lengths.shape[0]), n_bi)
-
-
-def add_boundaries(ids, lengths, bos: int, eos: int):
-    """Put ``bos`` before and ``eos`` after every document: ids (n_words,), lengths (n,) ->
-    ids (n_words + 2 n,), lengths + 2 (so the first and last words also form bigrams, with the boundary)."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    new_len = lengths + 2
-    starts = np.concatenate([[0], np.cumsum(new_len)[:-1]]).astype(np.int64)    # (n,)
-    out = np.empty(int(new_len.sum()), dtype=np.int64)
-    inner = np.ones(out.shape[0], dtype=bool)
-    inner[starts] = False
-    inner[starts + new_len - 1] = False
-    out[starts], out[starts + new_len - 1] = bos, eos
-    out[inner] = ids
-    return out, new_len
-
-
-def append_ids(ids, lengths, extra, extra_doc) -> Documents:
-    """Documents holding their own ``ids`` followed by the ``extra`` ids that ``extra_doc`` assigns them.
-
-    ids (n_words,), lengths (n_documents,), extra (n_extra,), extra_doc (n_extra,) -> Documents.
-    """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    n = lengths.shape[0]
-    doc = np.concatenate([np.repeat(np.arange(n), lengths), extra_doc])
-    order = np.argsort(doc, kind="stable")
-    return Documents(np.concatenate([ids, extra])[order], lengths + np.bincount(extra_doc, minlength=n))
-
-
-def hashed_bigrams(ids, lengths, n_buckets: int, offset: int) -> Documents:
-    """Append the hashed bigram ids of each document after its word ids (fastText's ``addWordNgrams``).
-
-    The bigram ``(a, b)`` of consecutive word ids in one document maps to
-    ``offset + (a * 116049371 + b) mod n_buckets``.
-
-    Parameters
-    ----------
-    ids : int ndarray of shape (n_words,)
-    lengths : int ndarray of shape (n_documents,)
-    n_buckets, offset : int
-
-    Returns
-    -------
-    Documents
-        Each document holds its ``L`` word ids then its ``max(L - 1, 0)`` bigram ids.
-    """
-    a, b, doc = bigram_pairs(ids, lengths)
-    h = (a.astype(np.uint64) * _HASH_MULT + b.astype(np.uint64)) % np.uint64(n_buckets)
-    return append_ids(np.asarray(ids, dtype=np.int64), lengths, h.astype(np.int64) + offset, doc)
-
-
-def nb_log_count_ratios(docs: Documents, Y, n_rows: int, smoothing: float = 1.0, *, multinomial: bool = False):
-    """Naive Bayes log-count ratios of binarized features, one column per output.
-
-    One-vs-rest (default): ``r_c = log((p / ||p||_1) / (q / ||q||_1))`` with ``p = smoothing + sum of f over
-    documents of c``, ``q`` the same over the other documents, ``f`` the 0/1 presence of each id (Wang &
-    Manning 2012). ``multinomial=True`` (several exclusive classes feeding a softmax): the multinomial
-    naive Bayes log-probabilities ``log(p_c / ||p_c||_1)``, centred over the classes for each id, so that
-    a softmax over their sums is the naive Bayes posterior (with uniform priors).
-
-    Parameters
-    ----------
-    docs : Documents
-    Y : ndarray of shape (n_documents, n_out) of 0/1
-    n_rows : int
-        Number of ids (rows of the result).
-
-    Returns
-    -------
-    R : ndarray of shape (n_rows, n_out), float32
-    """
-    n = len(docs)
-    doc = np.repeat(np.arange(n), docs.lengths)                                # (n_ids,)
-    keys = np.unique(doc * np.int64(n_rows) + docs.ids)                         # binarized (doc, id) pairs
-    d, i = keys // n_rows, keys % n_rows
-    R = np.empty((n_rows, Y.shape[1]), dtype=np.float64)
-    for c in range(Y.shape[1]):
-        pos = Y[d, c] > 0.5
-        p = smoothing + np.bincount(i[pos], minlength=n_rows)                  # (n_rows,)
-        if multinomial:
-            R[:, c] = np.log(p / p.sum())
-            continue
-        q = smoothing + np.bincount(i[~pos], minlength=n_rows)
-        R[:, c] = np.log(p / p.sum()) - np.log(q / q.sum())
-    if multinomial:
-        R -= R.mean(axis=1, keepdims=True)
-    return R.astype(np.float32)
-
-
-def _is_token_lists(X) -> bool:
-    first = X[0]
-    return not isinstance(first, str) and isinstance(first, (list, tuple, np.ndarray))
-
-
-def _as_documents(X, name="X") -> list:
-    if isinstance(X, (str, bytes)):
-        raise ValueError(f"{name} must be a sequence of documents (strings or token lists), got one string")
-    try:
-        X = list(X)
-    except TypeError:
-        raise ValueError(f"{name} must be a sequence of documents, got {type(X).__name__}") from None
-    if not X:
-        raise ValueError(f"{name} holds no documents")
-    tokens = _is_token_lists(X)
-    for i, doc in enumerate(X):
-        ok = (not isinstance(doc, str) and all(isinstance(t, str) for t in doc)) if tokens else isinstance(doc, str)
-        if not ok:
-            kind = "a token list" if tokens else "a string"
-            raise ValueError(f"{name}[{i}] is {type(doc).__name__}, expected {kind} like {name}[0]")
-    return X
+#: Model file format: 1 = id documents (networks with the corpus statistics inside), 2 = DocumentEncoder.
+FORMAT = 2
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -253,6 +97,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         Keep pretrained word vectors fixed (bigram rows are still trained).
     bigrams : bool, default=True
         Add hashed word bigrams to the average (fastText); ``doc_vector="mean"`` only.
+    embed_ngrams : bool, default=False
+        Give bigrams embedding rows too (averaged with the words); by default bigrams feed the direct
+        connections only, which keeps the tables small (``doc_vector="mean"``).
     n_buckets : int or None, default=None
         Hash buckets for bigrams, as fastText (``a * 116049371 + b mod n_buckets``); None gives every bigram
         kept from training a row of its own (no collisions; bigrams unseen in training are dropped).
@@ -356,7 +203,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
-                 bigrams=True, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
+                 bigrams=True, embed_ngrams=False, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
                  nb_direct=True, nb_style="auto", hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
                  term_weighting="tfidf", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
                  learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
@@ -368,6 +215,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.bigrams = bigrams
+        self.embed_ngrams = embed_ngrams
         self.n_buckets = n_buckets
         self.max_bigrams = max_bigrams
         self.window = window
@@ -468,12 +316,41 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         pos = np.searchsorted(self.bigram_keys_, keys)                        # (n_bigrams,)
         found = pos < K
         found[found] = self.bigram_keys_[pos[found]] == keys[found]           # bigrams unseen in training: dropped
-        return append_ids(ids, lengths, V + pos[found], doc[found])
+        return append_ids(ids, lengths, V + pos[found], doc[found], Ragged)
 
-    def transform_documents(self, X) -> Documents:
-        """Tokenize and encode raw documents with the fitted vocabulary."""
+    def transform_documents(self, X):
+        """Tokenize and encode raw documents with the fitted encoder: :class:`EncodedDocuments` (or, for
+        ``doc_vector="conv"`` and files written before the encoder, id :class:`Documents`)."""
         check_is_fitted(self, "vocab_")
+        if getattr(self, "encoder_", None) is not None:
+            return self.encoder_.transform(_as_documents(X))
         return self._encode_tokens(self._tokens(_as_documents(X)))
+
+    def _uses_encoder(self) -> bool:
+        """Whether a new fit featurizes with :class:`DocumentEncoder` (every ``doc_vector="mean"`` model)."""
+        return self.doc_vector == "mean"
+
+    def _make_encoder(self) -> DocumentEncoder:
+        style = self._nb_style() if self.nb_direct else None
+        if style is None:
+            nb = None
+        elif style == "nbsvm" and not self.multilabel_ and self._n_out() > 1:
+            nb = "multinomial"   # exclusive classes, one softmax: start from multinomial NB
+        else:
+            nb = "ovr"
+        return DocumentEncoder(lowercase=self.lowercase, min_count=int(self.min_count), max_vocab=self.max_vocab,
+                               max_length=self.max_length, boundaries=self.boundaries, bigrams=bool(self.bigrams),
+                               n_buckets=self.n_buckets, max_bigrams=self.max_bigrams,
+                               embed_ngrams=bool(self.embed_ngrams), weighting=self.term_weighting, nb=nb,
+                               direct_pooling="presence" if style == "nbsvm" else "mean")
+
+    def _indicator(self, targets):
+        """Loss targets -> (n, n_out) 0/1 for the NB statistics."""
+        if self.multilabel_:
+            return targets
+        if self._n_out() == 1:
+            return targets.reshape(-1, 1)
+        return np.eye(self._n_out(), dtype=np.float32)[targets]
 
     # -- model ------------------------------------------------------------------------------------
     def _pretrained(self, toks):
@@ -526,50 +403,33 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                     len(toks), len(known), len(w2v.wv), time.perf_counter() - t0)
         return w2v.wv
 
-    def _build(self, pre, n_out, seed, nb_scale=None, idf=None):
-        """One network: embeddings (``pre``: pretrained rows from :meth:`_pretrained`) -> document vector
-        -> feedforward layers -> n_out logits, with weights drawn from ``seed``."""
-        rng = np.random.default_rng(seed)
-        dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
-        n_words = len(self.vocab_)
-        n_rows = n_words + self._n_bigram_rows()
-        n_frozen = n_words if pre is not None and self.freeze_embeddings else 0
-        if self.doc_vector == "mean":  # lookup + (weighted) mean, fused
-            emb = EmbeddingBag(n_rows, dim, n_frozen=n_frozen, weighting=self.term_weighting, idf=idf, rng=rng)
-        elif n_frozen:
-            emb = PartlyFrozenEmbedding(n_rows, dim, n_frozen=n_frozen, rng=rng)
-        else:
-            emb = Embedding(n_rows, dim, rng=rng)
-        if pre is not None:
-            vectors, ids = pre
-            E = emb.params["E"]
-            E[:n_words] *= vectors.std() * np.sqrt(dim)  # unknown words: the pretrained vectors' scale
-            E[ids] = vectors
-        layers = []
-        if self.word_dropout:
-            layers.append(WordDropout(float(self.word_dropout), seed=seed + 7))
-        layers.append(emb)
-        if self.doc_vector == "mean":
-            n_doc = dim
-        elif self.doc_vector == "conv":
-            layers.append(ConvPool(dim, int(self.conv_units), int(self.window), activation=self.activation,
-                                   pool=self.conv_pool, rng=rng))
-            n_doc = int(self.conv_units)
-        else:
-            raise ValueError(f"doc_vector must be 'mean' or 'conv', got {self.doc_vector!r}")
-        if self.dropout:
-            layers.append(Dropout(float(self.dropout), seed=seed + 11))
-        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)) if np.size(self.hidden_layer_sizes) \
+    def _hidden(self):
+        return tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)) if np.size(self.hidden_layer_sizes) \
             else ()
-        mlp = build_mlp([n_doc, *hidden, n_out], activation=self.activation, rng=rng, dropout=float(self.dropout),
-                        input_grad=True, seed=seed + 13)
+
+    def _build(self, pre, n_out, seed, nb_scale=None, idf=None):
+        """One network on id documents (``doc_vector="conv"``): see :func:`build_legacy_network`."""
+        dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
         self.embedding_dim_ = dim
-        net = chain(*layers, *mlp.layers)
-        if nb_scale is None:
-            return net
-        nbsvm = self._nb_style() == "nbsvm"
-        return Ensemble(net, ScaledBag(n_rows, n_out, scale=nb_scale, pooling="presence" if nbsvm else "mean",
-                                       residual=nbsvm), reduce="sum")
+        n_words = len(self.vocab_)
+        return build_legacy_network(
+            doc_vector=self.doc_vector, n_words=n_words, n_rows=n_words + self._n_bigram_rows(), n_out=n_out,
+            dim=dim, rng=np.random.default_rng(seed), seed=seed, pre=pre, freeze=bool(self.freeze_embeddings),
+            term_weighting=self.term_weighting, idf=idf, word_dropout=float(self.word_dropout),
+            dropout=float(self.dropout), hidden=self._hidden(), activation=self.activation, window=self.window,
+            conv_units=self.conv_units, conv_pool=self.conv_pool, nb_scale=nb_scale, nb_style=self._nb_style())
+
+    def _build_encoded(self, pre, seed):
+        """One network on the encoder's feature batches: see :func:`build_network`."""
+        dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
+        self.embedding_dim_ = dim
+        enc = self.encoder_
+        n_words = len(enc.vocab_)
+        return build_network(
+            n_embedded=enc.n_embedded_, n_features=enc.n_features_, n_out=self._n_out(), embedding_dim=dim,
+            rng=np.random.default_rng(seed), seed=seed, hidden=self._hidden(), activation=self.activation,
+            dropout=float(self.dropout), n_frozen=n_words if pre is not None and self.freeze_embeddings else 0,
+            direct=enc.nb_ratios_ is not None, residual=enc.direct_pooling == "presence", pretrained=pre)
 
     def _nb_style(self) -> str:
         """``nb_style`` with ``"auto"`` resolved: ``"nbsvm"`` for one sigmoid output, else ``"mean"``."""
@@ -695,7 +555,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         return [y[i] for i in idx]
 
     def fit(self, X, y, sample_weight=None, *, validation_data=None):
-        """Build the vocabulary and model(s) and train on documents ``X`` with labels ``y``; returns self.
+        """Build the features and model(s) and train on documents ``X`` with labels ``y``; returns self.
 
         Parameters
         ----------
@@ -707,45 +567,93 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             Early-stopping data (a benchmark's dev split); otherwise each member holds out its own
             ``validation_fraction`` of X.
         """
-        self._validate_params()
+        return self._fit(X, y, sample_weight, validation_data=validation_data, incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch (of every member) on ``(X, y)``, without early stopping.
+
+        The first call builds the vocabulary, n-grams and statistics from its ``X``; later unknown words and
+        unseen bigrams are dropped (hashed bigrams, ``n_buckets``, have no such limit). It needs ``classes``,
+        every label that will appear.
+        """
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight=None, *, validation_data=None, classes=None, incremental=False):
+        """scikit-learn's shared body of ``fit`` and ``partial_fit`` (``incremental``: one epoch, no early
+        stopping, and the features and networks of an earlier call are kept)."""
         t0 = time.perf_counter()
         X = _as_documents(X)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels")
         y = y if isinstance(y, np.ndarray) else list(y)
-        self._fit_targets(y)
-        toks = self._tokens(X)
-        self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
-        docs = self._encode_tokens(toks, fit_bigrams=True)
+        first = not incremental or not hasattr(self, "members_")
+        if first:
+            self._validate_params()
+            if incremental and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._fit_targets(y, classes=None if classes is None else list(classes))
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
+            raise ValueError(f"classes {list(classes)} differ from the first call's {self.classes_.tolist()}")
         targets = self._encode_targets(y)
         sw = self._sample_weight(y, sample_weight)
+        if incremental or validation_data is not None or not self.early_stopping:
+            splits = [(np.arange(len(X)), None)] * int(self.n_models)
+        else:
+            splits = self._held_out(y, len(X))
+        if first:
+            docs, toks = self._featurize_fit(X, targets, splits[0][0])
+            pre = self._pretrained(toks)
+            self.loss_ = self._loss()
+            self.members_, self.optimizers_, self._shuffle_rngs, self.histories_ = [], [], [], []
+            self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
+        else:
+            docs = self.transform_documents(X)
+        val = None
         if validation_data is not None:
             Xv, yv = validation_data
-            val = (self._encode_tokens(self._tokens(_as_documents(Xv, "validation X"))), self._encode_targets(yv))
-            splits = [(np.arange(len(X)), None)] * int(self.n_models)
-        elif self.early_stopping:
-            val = None
-            splits = self._held_out(y, len(X))
-        else:
-            val = None
-            splits = [(np.arange(len(X)), None)] * int(self.n_models)
-        pre = self._pretrained(toks)
-        self.loss_ = self._loss()
-        self.members_, self.optimizers_, self._shuffle_rngs, self.histories_ = [], [], [], []
-        self.loss_curve_, self.validation_scores_, self.n_iter_, self.best_epoch_ = [], [], 0, None
+            val = (self.transform_documents(_as_documents(Xv, "validation X")), self._encode_targets(yv))
+        epochs = 1 if incremental else int(self.max_iter)
         for k, (tr, va) in enumerate(splits):
-            seed = self._seed() + 1009 * k
-            member_docs = docs.subset(tr)
-            self.members_.append(self._build(pre, self._n_out(), seed, self._nb_scale(member_docs, targets[tr]),
-                                             self._idf(member_docs)))
-            self.optimizers_.append(self._make_optimizer())
-            self._shuffle_rngs.append(np.random.default_rng(seed + 3))
+            member_docs = docs if va is None else docs.subset(tr)
+            if first:
+                seed = self._seed() + 1009 * k
+                if self.encoder_ is not None:
+                    self.members_.append(self._build_encoded(pre, seed))
+                else:
+                    self.members_.append(self._build(pre, self._n_out(), seed,
+                                                     self._nb_scale(member_docs, targets[tr]), self._idf(member_docs)))
+                self.optimizers_.append(self._make_optimizer())
+                self._shuffle_rngs.append(np.random.default_rng(seed + 3))
             member_val = val if va is None else (docs.subset(va), targets[va])
-            self._train_member(k, docs.subset(tr), targets[tr], int(self.max_iter),
-                               None if sw is None else sw[tr], member_val)
+            self._train_member(k, member_docs, targets if va is None else targets[tr], epochs,
+                               None if sw is None else (sw if va is None else sw[tr]),
+                               None if incremental else member_val)
         self._assemble()
         self.fit_seconds_ = time.perf_counter() - t0
+        self.n_tokens_ = getattr(docs, "n_tokens", None) or int(np.sum(docs.lengths))
+        self.tokens_per_second_ = self.n_tokens_ * self.n_iter_ / max(self.fit_seconds_, 1e-9)
         return self
+
+    def _featurize_fit(self, X, targets, train_idx):
+        """Fit the features (encoder, or vocabulary and bigram list for id documents) and encode ``X``.
+
+        The encoder's statistics (vocabulary, idf, NB ratios) come from ``train_idx`` only, so that the
+        held-out part of early stopping is scored as unseen data. Returns (documents, token lists)."""
+        if not self._uses_encoder():
+            self.encoder_ = None
+            toks = self._tokens(X)
+            self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
+            return self._encode_tokens(toks, fit_bigrams=True), toks
+        self.encoder_ = enc = self._make_encoder()
+        all_rows = train_idx.shape[0] == len(X)
+        Xtr = X if all_rows else [X[i] for i in train_idx]
+        fitted = enc.fit_transform(Xtr, self._indicator(targets[train_idx]))
+        self.vocab_ = enc.vocab_
+        toks = enc.tokens(Xtr) if self.embeddings not in (None, "random") else None
+        if all_rows:
+            return fitted, toks
+        docs = enc.transform(X)
+        return docs, toks
 
     def _assemble(self):
         self.model_ = self.members_[0] if len(self.members_) == 1 else Ensemble(*self.members_)
@@ -774,45 +682,6 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             warnings.warn(f"FFNTextClassifier: max_iter ({epochs}) epochs reached and the validation "
                           f"{self.monitor} was still improving.", ConvergenceWarning)
         return hist
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch (of every member) on ``(X, y)``, without early stopping.
-
-        The first call builds the vocabulary (and bigram list) from its ``X``, later unknown words are
-        ``<unk>`` and later unseen bigrams are dropped (hashed bigrams, ``n_buckets``, have no such limit);
-        it needs ``classes``, every label that will appear.
-        """
-        X = _as_documents(X)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} documents but y has {len(y)} labels")
-        y = y if isinstance(y, np.ndarray) else list(y)
-        toks = self._tokens(X)
-        if not hasattr(self, "members_"):
-            self._validate_params()
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            self._fit_targets(y, classes=list(classes))
-            self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
-            docs = self._encode_tokens(toks, fit_bigrams=True)
-            pre = self._pretrained(toks)
-            self.loss_ = self._loss()
-            self.members_, self.optimizers_, self._shuffle_rngs, self.histories_ = [], [], [], []
-            for k in range(int(self.n_models)):
-                seed = self._seed() + 1009 * k
-                self.members_.append(self._build(pre, self._n_out(), seed,
-                                                 self._nb_scale(docs, self._encode_targets(y)), self._idf(docs)))
-                self.optimizers_.append(self._make_optimizer())
-                self._shuffle_rngs.append(np.random.default_rng(seed + 3))
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
-            raise ValueError(f"classes {list(classes)} differ from the first call's {self.classes_.tolist()}")
-        else:
-            docs = self._encode_tokens(toks)
-        targets = self._encode_targets(y)
-        sw = self._sample_weight(y, sample_weight)
-        for k in range(len(self.members_)):
-            self._train_member(k, docs, targets, 1, sw, None)
-        self._assemble()
-        return self
 
     # -- prediction ---------------------------------------------------------------------------------
     @staticmethod
@@ -881,7 +750,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         if not -len(self.members_) <= member < len(self.members_):
             raise ValueError(f"member must be in [0, {len(self.members_)}), got {member}")
-        table = _embedding_table(self.members_[member])
+        table = embedding_table(self.members_[member])
         if table is None:
             raise ValueError("this model has no embedding table")
         n_words = len(self.vocab_)
@@ -902,37 +771,55 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     # -- files ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write the model, vocabulary and configuration to a safe ``.npz`` file (atomically)."""
+        """Write the model, its encoder and configuration to a safe ``.npz`` file (atomically)."""
         check_is_fitted(self, "model_")
-        classes = self.classes_.tolist()
         meta = {
+            "format": FORMAT,
             "config": self.get_config().to_dict(),
             "vocab": self.vocab_.to_dict(),
-            "classes": classes,
+            "classes": self.classes_.tolist(),
             "multilabel": self.multilabel_,
             "embedding_dim_": int(self.embedding_dim_),
             "n_iter_": int(self.n_iter_),
         }
-        extra = {"bigram_keys": self.bigram_keys_} if self._uses_bigrams() and not self.n_buckets else None
-        return save_model(path, self.model_, kind=KIND, meta=meta, extra_arrays=extra)
+        extra = {}
+        if getattr(self, "encoder_", None) is not None:
+            enc_meta, enc_arrays = self.encoder_.state()
+            enc_meta.pop("vocab")                        # the same as the model's
+            meta["encoder"] = enc_meta
+            extra = {f"encoder.{k}": v for k, v in enc_arrays.items()}
+        elif self._uses_bigrams() and not self.n_buckets:
+            extra = {"bigram_keys": self.bigram_keys_}
+        return save_model(path, self.model_, kind=KIND, meta=meta, extra_arrays=extra or None)
 
     @classmethod
     def load(cls, path) -> "FFNTextClassifier":
-        """Read a file written by :meth:`save`; :class:`~ffnlp.errors.ModelFileError` for any other file."""
+        """Read a file written by :meth:`save` (any format up to :data:`FORMAT`);
+        :class:`~ffnlp.errors.ModelFileError` for any other file, or one from a newer ffnlp."""
         model, meta, extra = load_model(path, kind=KIND)
+        version = meta.get("format", 1)
+        if not isinstance(version, int) or version > FORMAT:
+            raise ModelFileError(f"{path}: textcat model format {version!r} is newer than this ffnlp reads "
+                                 f"(up to {FORMAT}); upgrade ffnlp")
         try:
             config = dict(meta["config"])
             config.setdefault("nb_style", "mean")     # files written before nb_style: the mean style
-            clf = cls.from_config(TextCatConfig.from_dict(config))
+            known = set(TextCatConfig.__dataclass_fields__)
+            clf = cls.from_config(TextCatConfig.from_dict({k: v for k, v in config.items() if k in known}))
             clf.vocab_ = Vocab.from_dict(meta["vocab"], path=path)
             clf.classes_ = np.array(meta["classes"])
             clf.multilabel_ = bool(meta["multilabel"])
             clf.embedding_dim_ = int(meta["embedding_dim_"])
             clf.n_iter_ = int(meta.get("n_iter_", 0))
-            if clf._uses_bigrams() and not clf.n_buckets:
+            clf.encoder_ = None
+            if version >= 2 and "encoder" in meta:
+                arrays = {k[len("encoder."):]: v for k, v in extra.items() if k.startswith("encoder.")}
+                clf.encoder_ = DocumentEncoder.from_state({**meta["encoder"], "vocab": meta["vocab"]}, arrays,
+                                                          path=path)
+            elif clf._uses_bigrams() and not clf.n_buckets:
                 clf.bigram_keys_ = np.asarray(extra["bigram_keys"], dtype=np.int64)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: damaged textcat model metadata ({exc})") from None
+            raise ModelFileError(f"{path}: damaged textcat model metadata (format {version}: {exc})") from None
         if clf.multilabel_:
             clf._binarizer = MultiLabelBinarizer(classes=list(clf.classes_)).fit([list(clf.classes_)])
         else:
@@ -949,15 +836,10 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         return clf
 
 
-def _embedding_table(network):
-    """The word embedding matrix ``E`` of a member network: the first layer, depth first, that has one
-    (None if none has)."""
-    return next((layer.params["E"] for layer in network.walk() if "E" in layer.params), None)
-
-
 def load_textcat_model(path) -> FFNTextClassifier:
     """Read a model written by :meth:`FFNTextClassifier.save`."""
     return FFNTextClassifier.load(path)
 
 
-__all__ = ["FFNTextClassifier", "Documents", "hashed_bigrams", "load_textcat_model", "KIND"]
+__all__ = ["FFNTextClassifier", "Documents", "hashed_bigrams", "bigram_pairs", "add_boundaries", "append_ids",
+           "nb_log_count_ratios", "load_textcat_model", "KIND", "FORMAT"]

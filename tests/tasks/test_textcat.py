@@ -83,10 +83,12 @@ def test_hashed_bigrams_follow_fasttext_hash():
 
 def test_exact_bigrams_unseen_are_dropped(fitted):
     docs = fitted.transform_documents(["great film", "film great", "zzz qqq"])
-    assert docs.lengths.tolist()[2] == 2  # two unknown words, their bigram was never seen
+    # two unknown words are one distinct feature (<unk>, seen twice); their bigram was never seen
+    assert docs.lengths.tolist()[2] == 1 and docs.take([2]).direct.data.tolist() == [fitted.vocab_.unk_id]
     V = len(fitted.vocab_)
-    ids = docs.take(np.array([0])).data
-    assert (ids >= V).sum() <= 1
+    batch = docs.take(np.array([0]))
+    assert (batch.direct.data >= V).sum() <= 1
+    assert (batch.embed.data < V).all()              # bigrams feed the direct connections only
 
 
 def test_strings_and_token_lists_give_the_same_ids(fitted):
@@ -238,14 +240,15 @@ def test_whole_model_gradient_check(kw):
     batch = clf.transform_documents(X[:6]).all()
     targets = clf._encode_targets(y[:6])
     results = check_model(model, SoftmaxCrossEntropy(), batch, targets, max_elements=150)
-    results = {k: v for k, v in results.items() if not k.endswith((".R", ".idf"))}  # constants
+    assert not any(k.endswith((".R", ".idf")) for k in results)           # no corpus constants in the layers
+    assert any(k.endswith(".U") for k in results) == kw["nb_direct"]
     assert results and max(results.values()) < THRESHOLD, results
 
 
 def test_word2vec_initialization_frozen(binary_data):
     (X, y), _ = binary_data
     clf = FFNTextClassifier(**{**FAST, "max_iter": 3}, embeddings="word2vec", freeze_embeddings=True,
-                            w2v_epochs=2).fit(X, y)
+                            w2v_epochs=2, early_stopping=False).fit(X, y)
     E = _embedding(clf).params["E"]
     V = len(clf.vocab_)
     assert _embedding(clf).n_frozen == V
@@ -305,22 +308,24 @@ def test_adapt_vectors_continues_word2vec_on_the_training_texts(tmp_path, binary
     assert adapted.get_config().adapt_vectors is True
 
 
-def _scaled_bag(clf):
-    from ffnlp.nn.pooling import ScaledBag
-    return next(layer for layer in clf.model_.walk() if isinstance(layer, ScaledBag))
+def _direct(clf):
+    from ffnlp.tasks.textcat_net import DirectBag
+    return next(layer for layer in clf.model_.walk() if isinstance(layer, DirectBag))
 
 
 def test_nb_style_auto_binary_is_nbsvm_multiclass_is_mean(binary_data):
     (X, y), (Xt, yt) = binary_data
     clf = FFNTextClassifier(**FAST).fit(X, y)
-    bag = _scaled_bag(clf)
-    assert clf.nb_style == "auto" and bag.pooling == "presence" and bag.residual
+    assert clf.nb_style == "auto" and clf.encoder_.direct_pooling == "presence" and _direct(clf).residual
     assert clf.score(Xt, yt) > 0.8
     X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)
-    bag3 = _scaled_bag(FFNTextClassifier(**FAST).fit(X3, y3))
-    assert bag3.pooling == "mean" and not bag3.residual
-    bag_mean = _scaled_bag(FFNTextClassifier(**FAST, nb_style="mean").fit(X, y))
-    assert bag_mean.pooling == "mean" and not bag_mean.residual
+    clf3 = FFNTextClassifier(**FAST).fit(X3, y3)
+    assert clf3.encoder_.direct_pooling == "mean" and not _direct(clf3).residual
+    assert clf3.encoder_.nb == "ovr" and clf3.encoder_.nb_ratios_.shape == (clf3.encoder_.n_features_, 3)
+    clf_mean = FFNTextClassifier(**FAST, nb_style="mean").fit(X, y)
+    assert clf_mean.encoder_.direct_pooling == "mean" and not _direct(clf_mean).residual
+    clf_nb3 = FFNTextClassifier(**FAST, nb_style="nbsvm").fit(X3, y3)
+    assert clf_nb3.encoder_.nb == "multinomial" and _direct(clf_nb3).residual
     with pytest.raises(ValueError, match="nb_style"):
         FFNTextClassifier(nb_style="svm").fit(X, y)
 
@@ -472,20 +477,29 @@ def test_ensemble_members_hold_out_different_folds(binary_data):
 
 
 def test_nb_direct_connections_start_at_naive_bayes(binary_data):
-    """With nb_direct the model is net + ScaledBag; the bag's scales are the NB log-count ratios."""
-    from ffnlp.nn.pooling import Ensemble, ScaledBag
-    from ffnlp.tasks.textcat import nb_log_count_ratios
+    """With nb_direct the model is net + direct connections, whose per-item scales (carried by the batch) are
+    the NB log-count ratios of the binarized features; with U = 0 the direct output is the NB log-odds."""
+    from ffnlp.nn.pooling import Ensemble
+    from ffnlp.tasks.textcat_net import DirectBag
 
     (X, y), _ = binary_data
     clf = FFNTextClassifier(**{**FAST, "max_iter": 1}, early_stopping=False).fit(X, y)
     assert isinstance(clf.model_, Ensemble) and clf.model_.reduce == "sum"
-    bag = clf.model_[1]
-    assert isinstance(bag, ScaledBag)
+    direct = clf.model_[1]
+    assert isinstance(direct[1], DirectBag) and set(direct[1].params) == {"U"}
     docs = clf.transform_documents(X)
-    R = nb_log_count_ratios(docs, clf._encode_targets(y).reshape(-1, 1), bag.vocab_size)
-    np.testing.assert_allclose(bag.params["R"], R)
+    # by hand: binarized document-feature counts per class, smoothed by 1
+    n_feat = clf.encoder_.n_features_
+    F = np.zeros((len(X), n_feat))
+    F[np.repeat(np.arange(len(X)), docs.lengths), docs.ids] = 1
+    pos = clf._encode_targets(y) > 0.5
+    p, q = 1 + F[pos].sum(0), 1 + F[~pos].sum(0)
+    R = np.log(p / p.sum()) - np.log(q / q.sum())
+    np.testing.assert_allclose(clf.encoder_.nb_ratios_[:, 0], R, rtol=1e-5, atol=1e-6)
     great, dull = clf.vocab_.stoi["great"], clf.vocab_.stoi["dull"]
-    assert R[great, 0] > 0 > R[dull, 0]  # classes_ = [neg, pos]: positive ratios indicate pos
+    assert R[great] > 0 > R[dull]  # classes_ = [neg, pos]: positive ratios indicate pos
+    direct[1].params["U"][...] = 0
+    np.testing.assert_allclose(direct.predict(docs.take(np.arange(5)))[:, 0], F[:5] @ R, rtol=1e-4, atol=1e-5)
 
 
 def test_nb_log_count_ratios_by_hand():
@@ -530,7 +544,7 @@ def test_boundaries_mark_document_start_and_end(binary_data):
     (X, y), (Xt, yt) = binary_data
     clf = FFNTextClassifier(**FAST, boundaries=True, bigrams=False).fit(X, y)
     docs = clf.transform_documents(["great film"])
-    assert docs.ids.tolist() == [2, clf.vocab_.stoi["great"], clf.vocab_.stoi["film"], 3]
+    assert docs.ids.tolist() == sorted([2, clf.vocab_.stoi["great"], clf.vocab_.stoi["film"], 3])
     assert clf.score(Xt, yt) > 0.85
 
 
@@ -538,9 +552,10 @@ def test_tfidf_term_weighting(tmp_path, binary_data):
     (X, y), (Xt, yt) = binary_data
     clf = FFNTextClassifier(**FAST, term_weighting="tfidf").fit(X, y)
     assert clf.score(Xt, yt) > 0.85
-    bag = _embedding(clf)
-    assert bag.weighting == "tfidf" and bag.params["idf"].shape == (bag.vocab_size,)
-    assert bag.params["idf"][clf.vocab_.stoi["the"]] < bag.params["idf"][clf.vocab_.stoi["superb"]]
+    enc = clf.encoder_
+    assert enc.weighting == "tfidf" and enc.idf_.shape == (enc.n_features_,)
+    assert enc.idf_[clf.vocab_.stoi["the"]] < enc.idf_[clf.vocab_.stoi["superb"]]
+    assert set(_embedding(clf).params) == {"E"}                            # the layer holds no idf
     again = load_textcat_model(clf.save(tmp_path / "t.npz"))
     np.testing.assert_array_equal(again.predict_proba(Xt), clf.predict_proba(Xt))
 
