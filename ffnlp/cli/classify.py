@@ -127,6 +127,8 @@ def add_parser(sub):
                    help="held out for early stopping")
     t.add_argument("--no-early-stopping", action="store_true", help="train all epochs on all the data")
     t.add_argument("--seed", type=int, default=0, help="random seed")
+    t.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="draw training loss and validation accuracy per epoch (each ensemble member) to this PNG")
     t.add_argument("--json", action="store_true", help="print the training summary as one JSON line")
     add_blas_threads(t)
     t.set_defaults(func=with_blas_threads(cmd_train))
@@ -141,6 +143,8 @@ def add_parser(sub):
     e.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
     e.add_argument("--empty-docs", choices=["error", "drop", "keep"], default="error",
                    help="a document with a label but no text: stop naming its line, drop it, or keep it as ''")
+    e.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="draw the confusion matrix (counts and row-normalized) to this PNG file")
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     add_blas_threads(e)
     e.set_defaults(func=with_blas_threads(cmd_test))
@@ -159,9 +163,13 @@ def add_parser(sub):
     v = verbs.add_parser("vectors", help="write a model's trained word vectors as a word2vec-format file",
                          formatter_class=fmt)
     v.add_argument("model", help="model file from 'ffnlp classify train'")
-    v.add_argument("--output", required=True,
+    v.add_argument("--output", default=None,
                    help="word2vec-format file to write (binary when it ends in .bin), for --embeddings")
     v.add_argument("--member", type=int, default=0, help="which member of an ensemble (--n-models) to export")
+    v.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="draw a 2-D map of the most frequent words' vectors to this PNG file")
+    v.add_argument("--plot-words", type=int, default=100, help="words on the map")
+    v.add_argument("--plot-method", choices=["pca", "tsne"], default="pca", help="projection of the map")
     v.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     v.set_defaults(func=cmd_vectors)
 
@@ -185,6 +193,8 @@ def add_parser(sub):
                    help="suffix of those rows' names (ffnlp_dan_NAME, ...), to tell vector files apart")
     add_blas_threads(c, help="BLAS threads for every model (default: 1; the models' products are small: more "
                              "threads mostly contend, ~10x slower on a busy 2-core machine)")
+    c.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="draw accuracy per model with error bars, one panel per dataset, to this PNG file")
     out = c.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the results as one JSON line")
     out.add_argument("--markdown", action="store_true", help="print Markdown tables")
@@ -359,6 +369,7 @@ def cmd_train(args):
     if config.embeddings not in ("random", "word2vec") and not Path(config.embeddings).is_file():
         raise DataError("embeddings file not found (--embeddings)", path=config.embeddings)
     check_outputs(args, {"output": "--output"}, inputs=[args.input])
+    _check_plot(args.plot)
     data = _read_input(args.input, args.encoding, args.format, args.empty_docs, split="train")
     classes = sorted({lab for labs in _label_sets(data.labels) for lab in labs})
     if len(classes) < 2:
@@ -377,6 +388,13 @@ def cmd_train(args):
             raise
         raise FFNLPError(f"{data.source}: {exc}") from None
     clf.save(args.output)
+    if args.plot:
+        from ffnlp.plot import plot_classifier_history
+
+        n = len(clf.histories_)
+        plot_classifier_history(clf.histories_, args.plot,
+                                title=f"{Path(str(args.input)).name}: {config.doc_vector} network"
+                                      + (f", ensemble of {n}" if n > 1 else ""))
     summary = {"n": len(data), "classes": len(clf.classes_), "vocab": len(clf.vocab_), "epochs": clf.n_iter_,
                "best_epoch": clf.best_epoch_, "n_params": clf.n_params(), "seconds": round(clf.fit_seconds_, 3),
                "output": str(args.output)}
@@ -397,6 +415,10 @@ def cmd_test(args):
 
     clf = _load(args.model)
     data = _read_input(args.input, args.encoding, args.format, args.empty_docs, split="test")
+    _check_plot(args.plot)
+    if args.plot and clf.multilabel_:
+        raise FFNLPError("--plot draws a confusion matrix, which needs one label per document; this model is "
+                         "multi-label")
     gold = _label_sets(data.labels)
     known = {str(c) for c in clf.classes_}
     for i, labs in enumerate(gold):
@@ -415,6 +437,11 @@ def cmd_test(args):
         truth = np.asarray([next(iter(g)) for g in gold])
         metrics["accuracy"] = float(np.mean(pred == truth))
         metrics["macro_f1"] = float(f1_score(truth, pred, average="macro"))
+        if args.plot:
+            from ffnlp.plot import plot_confusion_matrix
+
+            plot_confusion_matrix(truth, pred, args.plot, labels=[str(c) for c in clf.classes_],
+                                  title=f"{Path(args.model).name} on {Path(str(args.input)).name}")
     else:
         P = clf.predict(data.texts)
         truth = np.array([[str(c) in g for c in clf.classes_] for g in gold])
@@ -443,17 +470,41 @@ def cmd_predict(args):
 
 
 def cmd_vectors(args):
-    check_outputs(args, {"output": "--output"}, inputs=[args.model])
+    if not args.output and not args.plot:
+        raise FFNLPError("give --output FILE (word2vec format), --plot FILE.png (a map), or both")
+    _check_plot(args.plot)
+    if args.output:
+        check_outputs(args, {"output": "--output"}, inputs=[args.model])
+    if args.plot_words < 3:
+        raise FFNLPError(f"--plot-words must be at least 3, got {args.plot_words}")
     clf = _load(args.model)
+    summary = {"words": len(clf.vocab_) - len(SPECIALS), "dim": int(clf.embedding_dim_)}
     try:
-        path = clf.save_word2vec_format(args.output, binary=str(args.output).endswith(".bin"), member=args.member)
+        if args.output:
+            path = clf.save_word2vec_format(args.output, binary=str(args.output).endswith(".bin"), member=args.member)
+            summary["output"] = str(path)
+        kv = clf.to_keyed_vectors(member=args.member) if args.plot else None
     except ValueError as exc:
         raise FFNLPError(f"{args.model}: {exc}") from None
-    summary = {"words": len(clf.vocab_) - len(SPECIALS), "dim": int(clf.embedding_dim_), "output": str(path)}
+    if args.plot:
+        from ffnlp.plot import plot_embedding_map
+
+        summary["plot"] = str(plot_embedding_map(
+            kv, args.plot, n_words=args.plot_words, method=args.plot_method,
+            title=f"classifier word vectors ({Path(args.model).name}): the {args.plot_words} most frequent "
+                  f"words, {'PCA' if args.plot_method == 'pca' else 't-SNE'}"))
     if args.json:
         emit_json(summary)
     else:
         emit_metrics(summary)
+
+
+def _check_plot(path) -> None:
+    """``--plot FILE.png`` checked before any work (PNG name, writable place, matplotlib installed)."""
+    if path is not None:
+        from ffnlp.plot import check_plot_path
+
+        check_plot_path(path)
 
 
 def cmd_compare(args):
@@ -461,6 +512,7 @@ def cmd_compare(args):
     from ffnlp.tasks.compare import all_models, compare, format_rows
 
     datasets = args.dataset or list(DEFAULT_DATASETS)
+    _check_plot(args.plot)
     if args.vectors and not Path(args.vectors).is_file():
         raise DataError("word vectors file not found", path=args.vectors)
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
@@ -490,5 +542,9 @@ def cmd_compare(args):
         print(f"### {title}\n" if args.markdown else title)
         print(format_rows(result.rows, "markdown" if args.markdown else "text"))
         print()
+    if args.plot:
+        from ffnlp.plot import plot_comparison
+
+        plot_comparison(results, args.plot)
     if args.json:
         emit_json(results[0].to_dict() if len(results) == 1 else {"datasets": [r.to_dict() for r in results]})

@@ -66,7 +66,8 @@ def add_parser(sub):
                    help="record/print the cost every N steps: after iterations 0, N, 2N, ... for gd (the course's "
                         "numbering), epochs 1, N, 2N, ... for sgd/adam (as the progress lines)")
     t.add_argument("--output", default=None, help="save the trained model to this .npz file")
-    t.add_argument("--plot", default=None, help="draw the cost curve to this PNG file")
+    t.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="draw the cost curve and the train/test accuracy to this PNG file")
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
     t.set_defaults(func=cmd_train)
 
@@ -96,7 +97,8 @@ def build_config(args) -> ImageConfig:
 def cmd_train(args):
     import logging
 
-    from ffnlp.tasks.image import check_plot_path, load_image_data, plot_costs, save_image_model, train_image
+    from ffnlp.plot import check_plot_path, plot_image_training
+    from ffnlp.tasks.image import load_image_data, save_image_model, train_image
 
     config = build_config(args)
     check_outputs(args, {"output": "--output", "plot": "--plot"})
@@ -118,8 +120,10 @@ def cmd_train(args):
     emit_metrics({"train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
                   "seconds": m["seconds"]} if not args.json else {})
     if args.plot:
-        plot_costs(result.costs, args.plot, title=f"{data.name}: learning rate {config.learning_rate}",
-                   xlabel="iteration" if config.optimizer == "gd" else "epoch")
+        hidden = ",".join(map(str, config.hidden))
+        plot_image_training(result.costs, args.plot, train_accuracy=m["train_accuracy"],
+                            test_accuracy=m["test_accuracy"], xlabel="iteration" if config.optimizer == "gd" else "epoch",
+                            title=f"{data.name}: layers {hidden}, {config.optimizer}, learning rate {config.learning_rate}")
     if args.output:
         save_image_model(args.output, result)
     if args.json:

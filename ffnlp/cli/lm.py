@@ -43,7 +43,7 @@ def _sizes(text):
 
 def add_parser(sub):
     p = sub.add_parser("lm", help="language models: window neural LM (Bengio 2003) and Kneser-Ney n-grams")
-    verbs = p.add_subparsers(dest="verb", metavar="{train,perplexity,predict,generate}")
+    verbs = p.add_subparsers(dest="verb", metavar="{train,perplexity,predict,generate,plot,vectors}")
     verbs.required = True
 
     t = verbs.add_parser("train", help="train a window LM (or a KN n-gram model) and report perplexities",
@@ -96,6 +96,8 @@ def add_parser(sub):
     t.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
     t.add_argument("--export-vectors", default=None, help="write the embeddings in word2vec text format")
     t.add_argument("--wordsim", action="store_true", help="score the embeddings on WordSim-353 (gensim's copy)")
+    t.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="draw the training curves (loss, validation perplexity, learning rate) to this PNG file")
     t.add_argument("--no-test", action="store_true", help="do not report the test perplexity")
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
     add_blas_threads(t, help="BLAS threads (default: 1 with the factored output, whose products are small; "
@@ -130,6 +132,21 @@ def add_parser(sub):
     g.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(func=cmd_generate)
+
+    lp = verbs.add_parser("plot", help="draw a saved model's training curves (or a checkpoint's, during training)")
+    lp.add_argument("model", help="model file from 'ffnlp lm train --output', or its --checkpoint file")
+    lp.add_argument("--output", "--plot", dest="output", required=True, metavar="FILE.png",
+                    help="PNG file to write")
+    lp.set_defaults(func=cmd_plot)
+
+    lv = verbs.add_parser("vectors", help="a model's word embeddings: word2vec-format file and/or a 2-D map")
+    lv.add_argument("model", help="model file from 'ffnlp lm train --output'")
+    lv.add_argument("--output", default=None, help="word2vec-format file to write (binary when it ends in .bin)")
+    lv.add_argument("--plot", default=None, metavar="FILE.png",
+                    help="draw a 2-D map of the most frequent words' embeddings to this PNG file")
+    lv.add_argument("--plot-words", type=int, default=100, help="words on the map (default: 100)")
+    lv.add_argument("--plot-method", choices=["pca", "tsne"], default="pca", help="projection (default: pca)")
+    lv.set_defaults(func=cmd_vectors)
 
 
 def add_reading_flags(t):
@@ -301,6 +318,12 @@ def cmd_train(args):
     _check_encoding(args.encoding)
     if args.resume and not args.checkpoint:
         raise FFNLPError("--resume needs --checkpoint FILE (the training state to continue from)")
+    if args.plot:
+        if args.model == "kn":
+            raise FFNLPError("--plot draws the neural model's training curves; --model kn has none")
+        from ffnlp.plot import check_plot_path
+
+        check_plot_path(args.plot)
     if args.model == "kn" and (args.checkpoint or args.export_vectors):
         raise FFNLPError(f"{'--checkpoint' if args.checkpoint else '--export-vectors'} is for the neural model; "
                          "--model kn has neither")
@@ -346,6 +369,10 @@ def cmd_train(args):
         if args.wordsim:
             ws = lm.wordsim353()
             metrics.update({"wordsim353_spearman": ws["spearman"], "wordsim353_oov_ratio": ws["oov_ratio"]})
+        if args.plot:
+            from ffnlp.plot import plot_lm_history
+
+            plot_lm_history(result.history, args.plot, best_epoch=result.best_epoch, title=_plot_title(args, lm))
     _report(args, metrics)
 
 
@@ -433,3 +460,61 @@ def cmd_generate(args):
         emit_json({"prompt": args.prompt, "tokens": tokens, "text": text, "seed": args.seed})
     else:
         print((args.prompt + " " if args.prompt else "") + text)
+
+
+# ---------------------------------------------------------------------------------------------- pictures
+def _plot_title(args, lm) -> str:
+    corpus = getattr(args, "corpus", None) or getattr(args, "train", None) or \
+        (getattr(lm, "meta_", None) or {}).get("corpus") or DEFAULT_CORPUS
+    c = lm.config
+    hidden = ",".join(map(str, c.hidden)) or "none"
+    return f"window LM on {corpus}: n={c.context_size + 1}, m={c.embedding_dim}, h={hidden}, {c.optimizer}"
+
+
+def _load_window_lm(path, what):
+    from ffnlp.tasks.lm import WindowLM, load_lm
+
+    lm = load_lm(path)
+    if not isinstance(lm, WindowLM):
+        raise FFNLPError(f"{path}: an n-gram model has no {what}; give a neural model file")
+    return lm
+
+
+def cmd_plot(args):
+    from ffnlp.plot import check_plot_path, plot_lm_history
+
+    check_plot_path(args.output, flag="--output")
+    lm = _load_window_lm(args.model, "training history")
+    training = (getattr(lm, "meta_", None) or {}).get("training") or {}
+    history = training.get("history")
+    if not history:
+        raise FFNLPError(f"{args.model}: the file keeps no training history (files written during training keep "
+                         "only their epoch: plot the final --output or the --checkpoint file)")
+    path = plot_lm_history(history, args.output, best_epoch=training.get("best_epoch"), title=_plot_title(args, lm))
+    emit_metrics({"epochs": len(history), "best_epoch": training.get("best_epoch") or 0, "output": str(path)})
+
+
+def cmd_vectors(args):
+    if not args.output and not args.plot:
+        raise FFNLPError("give --output FILE (word2vec format), --plot FILE.png (a map), or both")
+    if args.plot:
+        from ffnlp.plot import check_plot_path
+
+        check_plot_path(args.plot)
+    if args.output:
+        check_outputs(args, {"output": "--output"}, inputs=[args.model])
+    if args.plot_words < 3:
+        raise FFNLPError(f"--plot-words must be at least 3, got {args.plot_words}")
+    lm = _load_window_lm(args.model, "word embeddings")
+    summary = {"words": len(lm.vocab), "dim": int(lm.config.embedding_dim)}
+    if args.output:
+        summary["output"] = str(lm.save_word2vec_format(args.output, binary=str(args.output).endswith(".bin")))
+    if args.plot:
+        from ffnlp.plot import plot_embedding_map
+
+        corpus = (getattr(lm, "meta_", None) or {}).get("corpus") or "its corpus"
+        summary["plot"] = str(plot_embedding_map(
+            lm.to_keyed_vectors(), args.plot, n_words=args.plot_words, method=args.plot_method,
+            title=f"window LM embeddings ({corpus}): the {args.plot_words} most frequent words, "
+                  f"{'PCA' if args.plot_method == 'pca' else 't-SNE'}"))
+    emit_metrics(summary)
