@@ -1,4 +1,4 @@
-"""Command-line interface: ffnlp image|lm|classify|corpora <verb>.
+"""Command-line interface: ffnlp image|lm|classify|vectors|corpora <verb>.
 
 Each subcommand group lives in its own module with ``add_parser(subparsers)``; handlers parse,
 build a config, call one library function and print. Only the CLI prints; errors derived from

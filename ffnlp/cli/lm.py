@@ -331,6 +331,9 @@ def cmd_train(args):
     if reading["corpus"] and reading["corpus"] not in _NAMED and Path(reading["corpus"]).is_file():
         inputs.append(reading["corpus"])
     check_outputs(args, _OUTPUTS, inputs=inputs)
+    if args.output and args.checkpoint and Path(args.output).resolve() == Path(args.checkpoint).resolve():
+        raise FFNLPError(f"--output and --checkpoint are both {args.output}: the model and the training state "
+                         "need two files")
     splits = _load_corpus(reading)
     config = build_config(args, splits)
     vocab = build_vocab(splits, config)
