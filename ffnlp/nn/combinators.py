@@ -1,8 +1,6 @@
 """Combinators beyond :func:`~ffnlp.nn.layer.chain`: :class:`Concatenate` (thinc's ``concatenate``)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ffnlp.nn.layer import Layer
 
 __all__ = ["Concatenate", "concatenate"]
@@ -41,8 +39,10 @@ class Concatenate(Layer):
             outs.append(Y)
             callbacks.append(bp)
         widths = [Y.shape[1] for Y in outs]
-        Y = np.concatenate(outs, axis=1)                    # (n, sum(widths))
-        bounds = np.concatenate([[0], np.cumsum(widths)]).tolist()
+        Y = self.ops.concat(outs, axis=1)                   # (n, sum(widths))
+        bounds = [0]
+        for width in widths:
+            bounds.append(bounds[-1] + width)
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"Concatenate.backprop: dY {dY.shape} != Y {Y.shape}"
@@ -56,7 +56,7 @@ class Concatenate(Layer):
         return Y, backprop
 
     def predict(self, X):
-        return np.concatenate([layer.predict(X) for layer in self.layers], axis=1)
+        return self.ops.concat([layer.predict(X) for layer in self.layers], axis=1)
 
     def __repr__(self):
         return "concatenate(" + ", ".join(map(repr, self.layers)) + ")"

@@ -35,9 +35,11 @@ network language model. ICASSP.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ffnlp.nn import ops
+from ffnlp.nn.backends import NUMPY_GEMM_MIN, NUMPY_OPS
 from ffnlp.nn.init import get_initializer, glorot_uniform
 from ffnlp.nn.layer import Layer
 
@@ -49,82 +51,39 @@ def _check_X(X, n_in, name):
         raise ValueError(f"{name}: expected X of shape (n_samples, {n_in}), got {X.shape}")
 
 
-def _check_y(y, n, n_out, name):
-    y = np.asarray(y)
-    if y.shape != (n,):
-        raise ValueError(f"{name}: targets must have shape ({n},), got {y.shape}")
+def _check_y(ops, y, n, n_out, name):
+    y = ops.asarray(y)
+    if tuple(y.shape) != (n,):
+        raise ValueError(f"{name}: targets must have shape ({n},), got {tuple(y.shape)}")
     if y.dtype.kind not in "iu":
         raise ValueError(f"{name}: targets must be integer ids, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= n_out):
+    if ops.check_values and y.size and (y.min() < 0 or y.max() >= n_out):
         raise ValueError(f"{name}: targets must lie in [0, {n_out}), got range [{y.min()}, {y.max()}]")
     return y
 
 
-def _gemm_acc(A, B, C):
-    """``C += A @ B`` in place, without the (m, k) temporary when BLAS can write into ``C``.
-
-    A : (m, n); B : (n, k); C : (m, k), C-contiguous. For the small blocks of the factored output it calls
-    scipy's ``?gemm`` with ``beta=1`` on the Fortran view ``C.T`` (``C.T += B.T @ A.T``), which saves a
-    temporary and an add per block (about 3x faster there, measured). Large products go through NumPy's
-    ``matmul`` (``C += A @ B``): NumPy's OpenBLAS build ran them about 1.5x faster than scipy's here,
-    which outweighs the temporary.
-    """
-    fn = _GEMM.get(C.dtype.char)
-    if (fn is None or ops.xp is not np or C.size >= _NUMPY_GEMM_MIN or not C.flags.c_contiguous
-            or A.dtype != C.dtype or B.dtype != C.dtype):
-        C += A @ B
-        return C
-
-    def fortran(M):  # (M_f, trans) with op(M_f) == M and M_f Fortran-contiguous
-        if M.flags.f_contiguous:
-            return M, 0
-        if M.flags.c_contiguous:
-            return M.T, 1
-        return np.asfortranarray(M), 0
-
-    b, tb = fortran(B.T)
-    a, ta = fortran(A.T)
-    out = fn(1.0, b, a, beta=1.0, c=C.T, trans_a=tb, trans_b=ta, overwrite_c=1)
-    if not np.shares_memory(out, C):  # the wrapper copied: write back (never expected)
-        C[...] = out.T
-    return C
-
-
-def _blas_gemms():
-    try:
-        from scipy.linalg import blas
-    except ImportError:  # pragma: no cover
-        return {}
-    return {"f": blas.sgemm, "d": blas.dgemm}
-
-
-_GEMM = _blas_gemms()
-#: Products with at least this many outputs use NumPy's matmul (see :func:`_gemm_acc`).
-_NUMPY_GEMM_MIN = 1 << 20
-
-
-def _init_weight(rng, init, shape, dtype):
+def _init_weight(ops, rng, init, shape, dtype):
     if rng is None:
-        return np.zeros(shape, dtype=dtype)
-    return np.ascontiguousarray(get_initializer(init)(rng, shape, dtype), dtype=dtype)
+        return ops.alloc(shape, dtype)
+    return ops.asarray(get_initializer(init)(rng, shape, dtype), dtype)
 
 
 class _FusedOutput(Layer):
-    """Shared parts: the work buffer and the batched ``logprob``."""
+    """Shared parts: the work buffers and the batched ``logprob``."""
 
     def _ones(self, n, dtype):
         """A cached vector of ``n`` ones (for row sums by matrix-vector product)."""
         ones = getattr(self, "_ones_cache", None)
         if ones is None or ones.shape[0] != n or ones.dtype != dtype:
-            ones = self._ones_cache = np.ones(n, dtype=dtype)
+            ones = self._ones_cache = self.ops.full(n, 1, dtype)
         return ones
 
     def _buffer(self, shape, dtype):
-        # One reusable (n_samples, n_out) work array: a fresh 16 MB array per step costs page faults.
+        # One reusable work array: a fresh 16 MB array per step costs page faults.
         buf = getattr(self, "_work", None)
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         if buf is None or buf.dtype != dtype or buf.size < size:
-            buf = self._work = np.empty(size, dtype=dtype)
+            buf = self._work = self.ops.empty(size, dtype)
         return buf[:size].reshape(shape)
 
     def logprob(self, X, y, *, batch_size: int = 1024):
@@ -137,14 +96,15 @@ class _FusedOutput(Layer):
 
         Returns
         -------
-        ndarray of shape (n_samples,), float64
+        ndarray of shape (n_samples,), float64, on the host
         """
+        ops = self.ops
+        X = ops.asarray(X)
         _check_X(X, self.n_in, type(self).__name__)
-        y = _check_y(y, X.shape[0], self.n_out, type(self).__name__)
-        out = np.empty(X.shape[0], dtype=np.float64)
-        for lo in range(0, X.shape[0], batch_size):
-            out[lo:lo + batch_size] = self._logprob(X[lo:lo + batch_size], y[lo:lo + batch_size])
-        return out
+        y = _check_y(ops, y, X.shape[0], self.n_out, type(self).__name__)
+        parts = [ops.to_host(self._logprob(X[lo:lo + batch_size], y[lo:lo + batch_size]))
+                 for lo in range(0, X.shape[0], batch_size)]
+        return NUMPY_OPS.concat(parts).astype("float64") if parts else NUMPY_OPS.alloc(0, "float64")
 
     def log_proba(self, X):
         """Exact log-probabilities of every output, shape (n_samples, n_out)."""
@@ -153,13 +113,13 @@ class _FusedOutput(Layer):
     def predict_proba(self, X):
         """Probabilities of every output, shape (n_samples, n_out); rows sum to 1."""
         P = self.predict(X)
-        np.exp(P, out=P)
+        self.ops.xp.exp(P, out=P)
         return P
 
     def _grad_buffer(self, like):
         buf = getattr(self, "_gwork", None)
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-            buf = self._gwork = np.empty_like(like)
+            buf = self._gwork = self.ops.empty_like(like)
         return buf
 
     def _release(self):
@@ -198,41 +158,41 @@ class SoftmaxOutput(_FusedOutput):
         if n_in <= 0 or n_out <= 0:
             raise ValueError(f"SoftmaxOutput: sizes must be positive, got n_in={n_in}, n_out={n_out}")
         self.n_in, self.n_out = int(n_in), int(n_out)
-        self.params = {"W": _init_weight(rng, init, (self.n_in, self.n_out), dtype),
-                       "b": np.zeros(self.n_out, dtype=dtype)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._new_param("W", _init_weight(self.ops, rng, init, (self.n_in, self.n_out), dtype))
+        self._new_param("b", self.ops.alloc(self.n_out, dtype))
 
     def get_config(self):
         return {"n_in": self.n_in, "n_out": self.n_out}
 
     def __call__(self, X, *, is_train):
-        _check_X(X, self.n_in, "SoftmaxOutput")
+        ops = self.ops
         W, b = self.params["W"], self.params["b"]
-        X = X.astype(W.dtype, copy=False)
+        X = ops.asarray(X, W.dtype)
+        _check_X(X, self.n_in, "SoftmaxOutput")
         logP = ops.log_softmax(ops.affine(X, W, b))        # (n, n_out)
 
         def backprop(dlogP):
             assert dlogP.shape == logP.shape, f"SoftmaxOutput.backprop: {dlogP.shape} != {logP.shape}"
-            dZ = dlogP - np.exp(logP) * dlogP.sum(axis=1, keepdims=True)  # (n, n_out)
-            self.grads["W"] += X.T @ dZ
+            dZ = dlogP - ops.xp.exp(logP) * dlogP.sum(axis=1, keepdims=True)  # (n, n_out)
+            ops.gemm(X.T, dZ, self.grads["W"], accumulate=True)
             self.grads["b"] += dZ.sum(axis=0)
             return dZ @ W.T                                 # (n, n_in)
 
         return logP, backprop
 
     def _logprob(self, X, y):
+        ops, xp = self.ops, self.ops.xp
         W, b = self.params["W"], self.params["b"]
         X = X.astype(W.dtype, copy=False)
         n = X.shape[0]
         Z = self._buffer((n, self.n_out), W.dtype)
-        np.matmul(X, W, out=Z)
+        ops.gemm(X, W, out=Z)
         Z += b
-        rows = np.arange(n)
-        zt = Z[rows, y].astype(np.float64)
+        zt = ops.pick(Z, y).astype(np.float64)
         mx = Z.max(axis=1, keepdims=True)
         Z -= mx
-        np.exp(Z, out=Z)
-        return zt - mx[:, 0] - np.log(Z.sum(axis=1, dtype=np.float64))
+        xp.exp(Z, out=Z)
+        return zt - mx[:, 0] - xp.log(Z.sum(axis=1, dtype=np.float64))
 
     def loss(self, X, y, sample_weight=None):
         """Mean NLL of ``y`` and ``dX``; adds the parameter gradients into ``self.grads``.
@@ -249,42 +209,44 @@ class SoftmaxOutput(_FusedOutput):
             ``mean_i w_i * -log p(y_i | X_i)`` in nats.
         dX : ndarray of shape (n_samples, n_in)
         """
+        ops, xp = self.ops, self.ops.xp
+        W, b = self.params["W"], self.params["b"]
+        X = ops.asarray(X, W.dtype)
         _check_X(X, self.n_in, "SoftmaxOutput")
         n = X.shape[0]
-        y = _check_y(y, n, self.n_out, "SoftmaxOutput")
-        W, b = self.params["W"], self.params["b"]
-        X = X.astype(W.dtype, copy=False)
-        rows = np.arange(n)
+        y = _check_y(ops, y, n, self.n_out, "SoftmaxOutput")
         Z = self._buffer((n, self.n_out), W.dtype)         # (n, n_out), reused
-        np.matmul(X, W, out=Z)
+        ops.gemm(X, W, out=Z)
         Z += b
-        zt = Z[rows, y].astype(np.float64)                  # target logits
+        zt = ops.pick(Z, y).astype(np.float64)              # target logits
         mx = Z.max(axis=1, keepdims=True)                   # (n, 1)
         Z -= mx
-        np.exp(Z, out=Z)
+        xp.exp(Z, out=Z)
         s = Z @ self._ones(self.n_out, W.dtype)             # (n,) row sums; a GEMV is ~3x faster than sum()
-        per = np.log(s.astype(np.float64)) - (zt - mx[:, 0])  # (n,) NLL
+        per = xp.log(s.astype(np.float64)) - (zt - mx[:, 0])  # (n,) NLL
         # dZ = diag(r) E - diag(w/n) onehot(y), with E = exp(Z - max) and r = w / (n s). The row scaling
         # is folded into the small factors (X, dX) instead of a pass over the (n, n_out) array.
-        w = np.ones(n, dtype=W.dtype) if sample_weight is None else np.asarray(sample_weight, W.dtype).reshape(n)
-        if sample_weight is not None:
+        if sample_weight is None:
+            wn = ops.full(n, 1.0 / n, W.dtype)              # (n,)
+        else:
+            w = ops.asarray(sample_weight, W.dtype).reshape(n)
             per = per * w
-        wn = w / n                                          # (n,)
+            wn = w / n
         r = wn / s                                          # (n,)
         gW, gb = self.grads["W"], self.grads["b"]
-        if gW.size >= _NUMPY_GEMM_MIN:                      # into a reused buffer: no 10 MB temporary a step
+        if gW.size >= NUMPY_GEMM_MIN:                       # into a reused buffer: no 10 MB temporary a step
             G = self._grad_buffer(gW)
-            np.matmul((X * r[:, None]).T, Z, out=G)         # X^T diag(r) E
+            ops.gemm((X * r[:, None]).T, Z, out=G)          # X^T diag(r) E
             gW += G
         else:
-            _gemm_acc((X * r[:, None]).T, Z, gW)
+            ops.gemm((X * r[:, None]).T, Z, gW, accumulate=True)
         ops.scatter_add(gW.T, y, X * -wn[:, None])          # - X^T diag(w/n) onehot(y): columns y of gW
         gb += r @ Z                                         # (n_out,)
-        gb -= np.bincount(y, weights=wn, minlength=self.n_out).astype(gb.dtype)
+        gb -= ops.bincount(y, weights=wn, minlength=self.n_out).astype(gb.dtype)
         dX = Z @ W.T                                        # (n, n_in)
         dX *= r[:, None]
         dX -= W.T[y] * wn[:, None]                          # onehot(y) W^T = rows y of W^T
-        return float(per.sum() / n), dX
+        return per.sum() / n, dX
 
 
 def frequency_classes(counts, n_classes: int | None = None, *, power: float = 1.0) -> np.ndarray:
@@ -385,56 +347,66 @@ class ClassFactoredSoftmax(_FusedOutput):
     """
 
     decay = ("Wc", "Wt")
+    #: Row-sparse ("lazy") candidates: a batch touches the word rows of its targets' classes only.
+    lazy_params = ("Wt", "b")
+    const_arrays = ("_starts_d", "_sizes_d", "_class_of_d")
 
     def __init__(self, n_in, class_starts, *, rng=None, init=glorot_uniform, dtype=np.float32):
         super().__init__()
-        starts = np.asarray(class_starts, dtype=np.int64)
-        if starts.ndim != 1 or starts.size < 2 or starts[0] != 0 or (np.diff(starts) <= 0).any():
+        host = NUMPY_OPS
+        starts = host.asarray(class_starts, "int64")
+        if starts.ndim != 1 or starts.size < 2 or starts[0] != 0 or (starts[1:] <= starts[:-1]).any():
             raise ValueError("ClassFactoredSoftmax: class_starts must increase strictly from 0 to n_out, "
                              f"got {starts[:8].tolist()}{'...' if starts.size > 8 else ''}")
         if n_in <= 0:
             raise ValueError(f"ClassFactoredSoftmax: n_in must be positive, got {n_in}")
         self.n_in = int(n_in)
-        self.class_starts = starts
+        self.class_starts = starts                                          # host copies
         self.n_out = int(starts[-1])
         self.n_classes = int(starts.size - 1)
-        self.class_sizes = np.diff(starts)                                  # (K,)
-        self.class_of = np.repeat(np.arange(self.n_classes), self.class_sizes)  # (V,)
-        self.params = {
-            "Wc": _init_weight(rng, init, (self.n_in, self.n_classes), dtype),
-            "bc": np.zeros(self.n_classes, dtype=dtype),
-            "Wt": np.ascontiguousarray(_init_weight(rng, init, (self.n_in, self.n_out), dtype).T),
-            "b": np.zeros(self.n_out, dtype=dtype),
-        }
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.class_sizes = starts[1:] - starts[:-1]                         # (K,)
+        self.class_of = host.repeat(host.arange(self.n_classes), self.class_sizes)  # (V,)
+        self._starts_d, self._sizes_d, self._class_of_d = self.class_starts, self.class_sizes, self.class_of
+        self.lazy = False
+        #: "auto" (the backend decides), "blocked" or "segmented" (see :meth:`loss`).
+        self.mode = "auto"
+        self._new_param("Wc", _init_weight(self.ops, rng, init, (self.n_in, self.n_classes), dtype))
+        self._new_param("bc", self.ops.alloc(self.n_classes, dtype))
+        Wt = _init_weight(NUMPY_OPS, rng, init, (self.n_in, self.n_out), dtype).T.astype(dtype, order="C")
+        self._new_param("Wt", Wt)
+        self._new_param("b", self.ops.alloc(self.n_out, dtype))
 
     def get_config(self):
         return {"n_in": self.n_in, "class_starts": self.class_starts.tolist()}
 
+    def _segmented(self):
+        return self.mode == "segmented" or (self.mode == "auto" and not self.ops.blocked_gemm)
+
     # -- the exact full distribution (predict, sample, gradient check) ------------------------------
     def __call__(self, X, *, is_train):
-        _check_X(X, self.n_in, "ClassFactoredSoftmax")
+        ops, xp = self.ops, self.ops.xp
         Wc, bc, Wt, b = (self.params[k] for k in ("Wc", "bc", "Wt", "b"))
-        X = X.astype(Wt.dtype, copy=False)
-        starts, sizes = self.class_starts[:-1], self.class_sizes
+        X = ops.asarray(X, Wt.dtype)
+        _check_X(X, self.n_in, "ClassFactoredSoftmax")
+        sizes, V = self._sizes_d, self.n_out
         logPc = ops.log_softmax(ops.affine(X, Wc, bc))            # (n, K)
         Z = ops.affine(X, Wt.T, b)                                 # (n, V)
-        mx = np.maximum.reduceat(Z, starts, axis=1)                # (n, K)
-        Z -= np.repeat(mx, sizes, axis=1)
-        E = np.exp(Z)                                              # (n, V)
-        lse = np.log(np.add.reduceat(E, starts, axis=1))           # (n, K)
-        Z -= np.repeat(lse - logPc, sizes, axis=1)                 # log p(w|x) = log p(w|c) + log p(c)
+        mx = ops.segment_max(Z.T, sizes, return_arg=False)                      # (K, n) max over each class's columns
+        Z -= ops.repeat_rows(mx, sizes, V).T
+        E = xp.exp(Z)                                              # (n, V)
+        lse = xp.log(ops.segment_sum(E.T, sizes).T)                # (n, K)
+        Z -= ops.repeat_rows((lse - logPc).T, sizes, V).T          # log p(w|x) = log p(w|c) + log p(c)
         logP = Z
-        E /= np.repeat(np.exp(lse), sizes, axis=1)                 # p(w | c, x)
+        E /= ops.repeat_rows(xp.exp(lse).T, sizes, V).T            # p(w | c, x)
 
         def backprop(dlogP):
             assert dlogP.shape == logP.shape, f"ClassFactoredSoftmax.backprop: {dlogP.shape} != {logP.shape}"
-            gsum = np.add.reduceat(dlogP, starts, axis=1)          # (n, K): d loss / d log p(c)
-            dZ = dlogP - E * np.repeat(gsum, sizes, axis=1)        # (n, V) within-class softmax
-            dZc = gsum - np.exp(logPc) * gsum.sum(axis=1, keepdims=True)  # (n, K)
-            self.grads["Wt"] += dZ.T @ X
+            gsum = ops.segment_sum(dlogP.T, sizes).T               # (n, K): d loss / d log p(c)
+            dZ = dlogP - E * ops.repeat_rows(gsum.T, sizes, V).T   # (n, V) within-class softmax
+            dZc = gsum - xp.exp(logPc) * gsum.sum(axis=1, keepdims=True)  # (n, K)
+            ops.gemm(dZ.T, X, self.grads["Wt"], accumulate=True)
             self.grads["b"] += dZ.sum(axis=0)
-            self.grads["Wc"] += X.T @ dZc
+            ops.gemm(X.T, dZc, self.grads["Wc"], accumulate=True)
             self.grads["bc"] += dZc.sum(axis=0)
             return dZ @ Wt + dZc @ Wc.T                            # (n, n_in)
 
@@ -443,57 +415,94 @@ class ClassFactoredSoftmax(_FusedOutput):
     # -- the fast paths ---------------------------------------------------------------------------
     def _class_part(self, X, cls):
         """Class softmax -> (P (n, K) probabilities in a fresh array, log p(c_i | x_i) (n,))."""
+        ops, xp = self.ops, self.ops.xp
         Wc, bc = self.params["Wc"], self.params["bc"]
-        n = X.shape[0]
         Pc = X @ Wc                                                # (n, K)
         Pc += bc
-        rows = np.arange(n)
-        zt = Pc[rows, cls].astype(np.float64)
+        zt = ops.pick(Pc, cls).astype(np.float64)
         mx = Pc.max(axis=1, keepdims=True)
         Pc -= mx
-        np.exp(Pc, out=Pc)
+        xp.exp(Pc, out=Pc)
         s = Pc.sum(axis=1, keepdims=True)
         Pc /= s
-        return Pc, zt - mx[:, 0] - np.log(s[:, 0].astype(np.float64))
+        return Pc, zt - mx[:, 0] - xp.log(s[:, 0].astype(np.float64))
 
     def _word_part(self, X, y, cls):
-        """Sort by class and compute the within-class logits of every example's own class.
+        """Blocked form (the CPU's): sort by class and compute the within-class logits of every example's own
+        class, one BLAS product per class present in the batch.
 
-        Returns ``(order, groups, flat, row_starts, widths, target_pos, log p(y|c,x) in sorted order)``,
+        Returns ``(order, Xs, groups, flat, row_starts, widths, target_pos, log p(y|c,x) in sorted order)``,
         with ``flat`` holding the within-class probabilities p(w | c, x), rows in sorted order.
         """
+        ops, xp = self.ops, self.ops.xp          # the host's (this form runs where blocked_gemm is set)
         Wt, b = self.params["Wt"], self.params["b"]
-        order = np.argsort(cls, kind="stable")                     # (n,)
+        order = xp.argsort(cls, kind="stable")                     # (n,)
         cs = cls[order]
         Xs = X[order]                                              # (n, n_in)
-        present, first, counts = np.unique(cs, return_index=True, return_counts=True)
+        present, first, counts = xp.unique(cs, return_index=True, return_counts=True)
         widths = self.class_sizes[cs]                              # (n,)
-        row_starts = np.zeros(cs.size + 1, dtype=np.int64)
-        np.cumsum(widths, out=row_starts[1:])
+        row_starts = xp.zeros(cs.size + 1, dtype=np.int64)
+        xp.cumsum(widths, out=row_starts[1:])
         flat = self._buffer((int(row_starts[-1]),), Wt.dtype)      # ragged rows, reused
         groups = []
         for c, lo, cnt in zip(present.tolist(), first.tolist(), counts.tolist()):
             s, e = int(self.class_starts[c]), int(self.class_starts[c + 1])
             hi = lo + cnt
             blk = flat[row_starts[lo]:row_starts[hi]].reshape(cnt, e - s)
-            np.matmul(Xs[lo:hi], Wt[s:e].T, out=blk)               # (cnt, class size)
+            xp.matmul(Xs[lo:hi], Wt[s:e].T, out=blk)               # (cnt, class size)
             blk += b[s:e]
             groups.append((lo, hi, s, e, blk))
         rs = row_starts[:-1]
         tpos = rs + (y[order] - self.class_starts[cs])             # flat index of each target
         zt = flat[tpos].astype(np.float64)
-        mx = np.maximum.reduceat(flat, rs)                         # (n,) row max
-        flat -= np.repeat(mx, widths)
-        np.exp(flat, out=flat)
-        s = np.add.reduceat(flat, rs)                              # (n,)
-        flat /= np.repeat(s, widths)
-        logpw = zt - mx - np.log(s.astype(np.float64))             # (n,) sorted order
+        mx = xp.maximum.reduceat(flat, rs)                         # (n,) row max
+        flat -= xp.repeat(mx, widths)
+        xp.exp(flat, out=flat)
+        s = xp.add.reduceat(flat, rs)                              # (n,)
+        flat /= xp.repeat(s, widths)
+        logpw = zt - mx - xp.log(s.astype(np.float64))             # (n,) sorted order
+        if self.lazy:
+            self._touched = xp.flatnonzero(ops.repeat_rows(xp.bincount(cls, minlength=self.n_classes) > 0,
+                                                           self.class_sizes))
         return order, Xs, groups, flat, rs, widths, tpos, logpw
+
+    def _segments(self, X, y, cls):
+        """Segmented form (a device's): every example's own-class logits in one flat array, by gathers.
+
+        Entry ``j`` of the flat array belongs to example ``seg[j]`` and word ``word[j]``. The flat size is
+        the sum of the targets' class sizes: computed on the host when the targets are host data (as the
+        training engine hands them), so no sync is needed. Returns ``(seg, word, widths, tpos, Xg, Wg, p,
+        log p(y|c,x))`` with ``p`` the within-class probabilities (flat).
+        """
+        ops, xp = self.ops, self.ops.xp
+        Wt, b = self.params["Wt"], self.params["b"]
+        widths = self._sizes_d[cls]                                # (n,)
+        total = int(self.class_sizes[self._host_cls].sum()) if self._host_cls is not None else int(widths.sum())
+        seg = ops.segment_ids(widths, total)                       # (T,)
+        starts = ops.starts(widths)                                # (n,)
+        word = self._starts_d[cls][seg] + (ops.arange(total) - starts[seg])  # (T,) word id of every entry
+        Xg, Wg = X[seg], Wt[word]                                  # (T, n_in) each
+        z = (Xg * Wg).sum(axis=1) + b[word]                        # (T,) within-class logits
+        mx = ops.segment_max(z[:, None], widths, return_arg=False)                # (n, 1)
+        z -= mx[:, 0][seg]
+        xp.exp(z, out=z)
+        ssum = ops.segment_sum(z[:, None], widths)[:, 0]           # (n,)
+        tpos = starts + (y - self._starts_d[cls])                  # (n,) flat index of each target
+        logpw = xp.log(z[tpos].astype(np.float64)) - xp.log(ssum.astype(np.float64))  # (n,)
+        z /= ssum[seg]
+        if self.lazy:
+            present = ops.bincount(cls, minlength=self.n_classes) > 0
+            self._touched = ops.repeat_rows(present, self._sizes_d, self.n_out)      # (V,) bool mask
+        return seg, word, widths, tpos, Xg, Wg, z, logpw
 
     def _logprob(self, X, y):
         X = X.astype(self.params["Wt"].dtype, copy=False)
-        cls = self.class_of[y]
+        self._host_cls = None
+        cls = self._class_of_d[y]
         _, logpc = self._class_part(X, cls)
+        if self._segmented():
+            *_, logpw = self._segments(X, y, cls)
+            return logpc + logpw
         order, *_, logpw = self._word_part(X, y, cls)
         out = logpc
         out[order] += logpw
@@ -510,47 +519,70 @@ class ClassFactoredSoftmax(_FusedOutput):
 
         Returns
         -------
-        loss : float
+        loss : float (0-d array of the backend)
             ``mean_i w_i * -log p(y_i | X_i)`` in nats, with ``p`` the exact factored probability.
         dX : ndarray of shape (n_samples, n_in)
+
+        Notes
+        -----
+        Two forms, one result: *blocked* (the CPU's) sorts the batch by class and runs one BLAS product per
+        class present; *segmented* (a device's) gathers each example's own-class rows into one flat array,
+        with no Python loop and shapes fixed by the batch. ``self.mode`` forces one.
         """
+        ops, xp = self.ops, self.ops.xp
+        Wc, Wt = self.params["Wc"], self.params["Wt"]
+        X = ops.asarray(X, Wt.dtype)
         _check_X(X, self.n_in, "ClassFactoredSoftmax")
         n = X.shape[0]
-        y = _check_y(y, n, self.n_out, "ClassFactoredSoftmax")
-        Wc, Wt = self.params["Wc"], self.params["Wt"]
-        X = X.astype(Wt.dtype, copy=False)
-        rows = np.arange(n)
-        cls = self.class_of[y]                                     # (n,)
-        w = None if sample_weight is None else np.asarray(sample_weight, dtype=Wt.dtype).reshape(n)
+        y_in = y
+        y = _check_y(ops, y, n, self.n_out, "ClassFactoredSoftmax")
+        # The targets' classes on the host, when the targets came from there: the flat size of the segmented
+        # form is read from them without a device sync.
+        self._host_cls = self.class_of[y_in] if isinstance(y_in, np.ndarray) else None
+        rows = ops.arange(n)
+        cls = self._class_of_d[y]                                  # (n,)
+        w = None if sample_weight is None else ops.asarray(sample_weight, Wt.dtype).reshape(n)
         # class part: dZc = (p(c|x) - onehot(c)) * w / n
         dZc, logpc = self._class_part(X, cls)
         dZc[rows, cls] -= 1
         if w is not None:
             dZc *= w[:, None]
         dZc *= 1.0 / n
-        _gemm_acc(X.T, dZc, self.grads["Wc"])                      # (n_in, K)
+        ops.gemm(X.T, dZc, self.grads["Wc"], accumulate=True)      # (n_in, K)
         self.grads["bc"] += dZc.sum(axis=0)
         dX = dZc @ Wc.T                                            # (n, n_in)
-        # word part, in class-sorted order
-        order, Xs, groups, flat, rs, widths, tpos, logpw = self._word_part(X, y, cls)
-        flat[tpos] -= 1
-        if w is not None:
-            flat *= np.repeat(w[order], widths)
-        flat *= 1.0 / n
-        dXs = np.empty_like(Xs)                                    # (n, n_in), sorted order
         gWt = self.grads["Wt"]
-        for lo, hi, s, e, dZ in groups:
-            np.matmul(dZ, Wt[s:e], out=dXs[lo:hi])                 # (cnt, n_in)
-            _gemm_acc(dZ.T, Xs[lo:hi], gWt[s:e])                   # (class size, n_in), in place
-        cols = np.repeat(self.class_starts[self.class_of[y[order]]] - rs, widths)
-        cols += np.arange(flat.size)                               # output id of every flat entry
-        self.grads["b"] += np.bincount(cols, weights=flat, minlength=self.n_out).astype(Wt.dtype)
-        dX[order] += dXs
-        per = -logpc
-        per[order] -= logpw
+        if self._segmented():
+            seg, word, widths, tpos, Xg, Wg, p, logpw = self._segments(X, y, cls)
+            p[tpos] -= 1
+            if w is not None:
+                p *= w[seg]
+            p *= 1.0 / n                                           # (T,) d loss / d within-class logit
+            dX += ops.segment_sum(Wg * p[:, None], widths)         # (n, n_in)
+            ops.scatter_add(gWt, word, Xg * p[:, None])            # rows of the touched words
+            ops.scatter_add(self.grads["b"][:, None], word, p[:, None])
+            per = -logpc - logpw
+        else:
+            order, Xs, groups, flat, rs, widths, tpos, logpw = self._word_part(X, y, cls)
+            flat[tpos] -= 1
+            if w is not None:
+                flat *= xp.repeat(w[order], widths)
+            flat *= 1.0 / n
+            dXs = ops.empty_like(Xs)                               # (n, n_in), sorted order
+            for lo, hi, s, e, dZ in groups:
+                ops.gemm(dZ, Wt[s:e], out=dXs[lo:hi])              # (cnt, n_in)
+                ops.gemm(dZ.T, Xs[lo:hi], gWt[s:e], accumulate=True)  # (class size, n_in), in place
+            cols = xp.repeat(self.class_starts[self.class_of[y[order]]] - rs, widths)
+            cols += ops.arange(flat.size)                          # output id of every flat entry
+            self.grads["b"] += ops.bincount(cols, weights=flat, minlength=self.n_out).astype(Wt.dtype)
+            dX[order] += dXs
+            per = -logpc
+            per[order] -= logpw
+        if self.lazy:
+            self.sparse["Wt"] = self.sparse["b"] = self._touched
         if w is not None:
             per *= w
-        return float(per.sum() / n), dX
+        return per.sum() / n, dX
 
 
 def check_output(layer, X, y, *, eps=1e-6, max_elements=200, rng=None) -> dict:
@@ -559,9 +591,10 @@ def check_output(layer, X, y, *, eps=1e-6, max_elements=200, rng=None) -> dict:
     Returns ``{name: relative error}`` as :func:`ffnlp.nn.gradcheck.check_layer` does; big tables
     also get a random-direction check.
     """
+    from ffnlp.nn.backends import new_generator, to_host
     from ffnlp.nn.gradcheck import directional_check, numeric_gradient, relative_error
 
-    rng = rng or np.random.default_rng(0)
+    rng = rng or new_generator(0)
     saved = {k: g.copy() for k, g in layer.grads.items()}
     for g in layer.grads.values():
         g.fill(0)
@@ -574,14 +607,15 @@ def check_output(layer, X, y, *, eps=1e-6, max_elements=200, rng=None) -> dict:
     def f():
         return float(-layer.logprob(X, y).mean())
 
+    value = float(value)
     assert abs(f() - value) <= 1e-9 * max(1.0, abs(value)), "loss() and logprob() disagree"
     results = {}
     idx, num = numeric_gradient(f, X, eps=eps, max_elements=max_elements, rng=rng)
-    results["input"] = relative_error(dX.reshape(-1)[idx], num)
+    results["input"] = relative_error(to_host(dX).reshape(-1)[idx], num)
     for key, P in layer.params.items():
         assert grads[key].shape == P.shape, f"grad {key} shape {grads[key].shape} != {P.shape}"
         idx, num = numeric_gradient(f, P, eps=eps, max_elements=max_elements, rng=rng)
-        results[key] = relative_error(grads[key].reshape(-1)[idx], num)
+        results[key] = relative_error(to_host(grads[key]).reshape(-1)[idx], num)
         if P.size > max_elements:
-            results[key + "(direction)"] = directional_check(f, P, grads[key], eps=eps, rng=rng)
+            results[key + "(direction)"] = directional_check(f, P, grads[key], eps=eps, rng=rng, ops=layer.ops)
     return results

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ffnlp.nn.backends import NUMPY_OPS, new_generator, to_host
 from ffnlp.nn.layer import Layer
 from ffnlp.nn.layers import Ragged
+
+_HOST = NUMPY_OPS
 
 THRESHOLD = 2e-7
 
 
 def relative_error(g, g_hat) -> float:
     """``||g - g_hat|| / (||g|| + ||g_hat||)`` (0 when both are zero)."""
-    g, g_hat = np.asarray(g, np.float64).ravel(), np.asarray(g_hat, np.float64).ravel()
+    g, g_hat = _HOST.asarray(to_host(g), np.float64).ravel(), _HOST.asarray(to_host(g_hat), np.float64).ravel()
     denom = np.linalg.norm(g) + np.linalg.norm(g_hat)
     return 0.0 if denom == 0 else float(np.linalg.norm(g - g_hat) / denom)
 
@@ -30,11 +33,12 @@ def numeric_gradient(f, x: np.ndarray, *, eps=1e-6, max_elements=None, rng=None)
     ``(indices, numeric values)`` as flat arrays.
     """
     flat = x.reshape(-1)
-    idx = np.arange(flat.size)
+    idx = _HOST.arange(flat.size)
     if max_elements is not None and flat.size > max_elements:
-        idx = np.sort((rng or np.random.default_rng(0)).choice(flat.size, max_elements, replace=False))
-    out = np.empty(idx.size)
-    for j, i in enumerate(idx):
+        idx = (rng or new_generator(0)).choice(flat.size, max_elements, replace=False)
+        idx.sort()
+    out = _HOST.empty(idx.size, np.float64)
+    for j, i in enumerate(idx.tolist()):
         old = flat[i]
         flat[i] = old + eps
         fp = f()
@@ -45,33 +49,40 @@ def numeric_gradient(f, x: np.ndarray, *, eps=1e-6, max_elements=None, rng=None)
     return idx, out
 
 
-def directional_check(f, x: np.ndarray, g: np.ndarray, *, eps=1e-6, rng=None) -> float:
-    """Relative error between ``<g, d>`` and the central difference of ``f`` along a random unit ``d``."""
-    rng = rng or np.random.default_rng(0)
-    d = rng.standard_normal(x.shape)
-    d /= np.linalg.norm(d)
+def directional_check(f, x, g, *, eps=1e-6, rng=None, ops=NUMPY_OPS) -> float:
+    """Relative error between ``<g, d>`` and the central difference of ``f`` along a random unit ``d``
+    (``x`` and ``g`` arrays of backend ``ops``)."""
+    rng = rng or new_generator(0)
+    d_host = rng.standard_normal(x.shape)
+    d_host /= np.linalg.norm(d_host)
+    d = ops.asarray(d_host, x.dtype)
     x += eps * d
     fp = f()
     x -= 2 * eps * d
     fm = f()
     x += eps * d
-    return relative_error(np.sum(g * d), (fp - fm) / (2 * eps))
+    return relative_error(float((to_host(g) * d_host).sum()), (fp - fm) / (2 * eps))
 
 
 def _float_part(X):
     if isinstance(X, Ragged):
-        return X.data if X.data.dtype.kind == "f" else None
-    X = np.asarray(X)
-    return X if X.dtype.kind == "f" else None
+        X = X.data
+    return X if getattr(X, "dtype", None) is not None and X.dtype.kind == "f" else None
+
+
+def _at(a, idx):
+    return to_host(a).reshape(-1)[idx]
 
 
 def check_layer(layer: Layer, X, *, rng=None, eps=1e-6, max_elements=400, wrt_input=True, reset=None) -> dict:
-    """Gradient-check ``layer`` at input ``X`` (float64). Returns ``{name: relative error}`` for the input
-    (``"input"``) and every parameter; shapes of ``Y``, ``dX`` and every grad are asserted.
+    """Gradient-check ``layer`` at input ``X`` (float64), on the layer's own backend. Returns
+    ``{name: relative error}`` for the input (``"input"``) and every parameter; shapes of ``Y``, ``dX`` and
+    every grad are asserted.
 
     ``reset`` is called before every forward pass (e.g. to re-seed a dropout layer's generator).
     """
-    rng = rng or np.random.default_rng(0)
+    rng = rng or new_generator(0)
+    ops = layer.ops
 
     def forward():
         if reset is not None:
@@ -80,11 +91,11 @@ def check_layer(layer: Layer, X, *, rng=None, eps=1e-6, max_elements=400, wrt_in
 
     Y, backprop = forward()
     Yd = Y.data if isinstance(Y, Ragged) else Y
-    G = rng.standard_normal(Yd.shape)
+    G = ops.asarray(rng.standard_normal(Yd.shape), Yd.dtype)
 
     def f():
         out, _ = forward()
-        return float(np.sum((out.data if isinstance(out, Ragged) else out) * G))
+        return float(((out.data if isinstance(out, Ragged) else out) * G).sum())
 
     layer.zero_grads()
     dX = backprop(Ragged(G, Y.lengths) if isinstance(Y, Ragged) else G)
@@ -94,14 +105,14 @@ def check_layer(layer: Layer, X, *, rng=None, eps=1e-6, max_elements=400, wrt_in
         dXd = dX.data if isinstance(dX, Ragged) else dX
         assert dXd.shape == Xf.shape, f"dX shape {dXd.shape} != X shape {Xf.shape}"
         idx, num = numeric_gradient(f, Xf, eps=eps, max_elements=max_elements, rng=rng)
-        results["input"] = relative_error(dXd.reshape(-1)[idx], num)
+        results["input"] = relative_error(_at(dXd, idx), num)
     for path, owner, key in layer.named_params():
         P, grad = owner.params[key], owner.grads[key].copy()
         assert grad.shape == P.shape, f"grad {path} shape {grad.shape} != param shape {P.shape}"
         idx, num = numeric_gradient(f, P, eps=eps, max_elements=max_elements, rng=rng)
-        results[path] = relative_error(grad.reshape(-1)[idx], num)
+        results[path] = relative_error(_at(grad, idx), num)
         if P.size > max_elements:
-            results[path + "(direction)"] = directional_check(f, P, grad, eps=eps, rng=rng)
+            results[path + "(direction)"] = directional_check(f, P, grad, eps=eps, rng=rng, ops=ops)
     return results
 
 
@@ -109,16 +120,18 @@ def check_loss(loss, Z, y, *, eps=1e-6, sample_weight=None) -> float:
     """Gradient-check a loss w.r.t. its logits ``Z`` (float64); returns the relative error."""
     value, dZ = loss(Z, y, sample_weight)
     assert dZ.shape == Z.shape, f"dZ shape {dZ.shape} != Z shape {Z.shape}"
-    _, num = numeric_gradient(lambda: loss(Z, y, sample_weight)[0], Z, eps=eps)
+    _, num = numeric_gradient(lambda: float(loss(Z, y, sample_weight)[0]), Z, eps=eps)
     return relative_error(dZ, num)
 
 
 def check_model(model: Layer, loss, X, y, *, eps=1e-6, max_elements=200, rng=None) -> dict:
     """End-to-end check of ``loss(model(X), y)`` w.r.t. every parameter of ``model``."""
-    rng = rng or np.random.default_rng(0)
+    rng = rng or new_generator(0)
+    if not isinstance(loss, Layer):
+        loss.ops = model.ops
 
     def f():
-        return loss(model(X, is_train=True)[0], y)[0]
+        return float(loss(model(X, is_train=True)[0], y)[0])
 
     model.zero_grads()
     Z, backprop = model(X, is_train=True)
@@ -127,5 +140,5 @@ def check_model(model: Layer, loss, X, y, *, eps=1e-6, max_elements=200, rng=Non
     for path, owner, key in model.named_params():
         grad = owner.grads[key].copy()
         idx, num = numeric_gradient(f, owner.params[key], eps=eps, max_elements=max_elements, rng=rng)
-        results[path] = relative_error(grad.reshape(-1)[idx], num)
+        results[path] = relative_error(_at(grad, idx), num)
     return results

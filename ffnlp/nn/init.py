@@ -7,7 +7,11 @@ only to reproduce the deeplearning.ai course, which draws with ``np.random.randn
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from ffnlp.nn.backends import NUMPY_OPS
 
 
 def _normal(rng, shape):
@@ -18,36 +22,36 @@ def _normal(rng, shape):
 
 
 def zeros(rng, shape, dtype=np.float32):
-    return np.zeros(shape, dtype=dtype)
+    return NUMPY_OPS.alloc(shape, dtype)
 
 
 def course_small(rng, shape, dtype=np.float32):
     """The course's two-layer initialization: ``randn(n_out, n_in) * 0.01``."""
-    return np.ascontiguousarray(_normal(rng, shape) * 0.01, dtype=dtype)
+    return (_normal(rng, shape) * 0.01).astype(dtype, order="C")
 
 
 def course_scaled(rng, shape, dtype=np.float32):
     """The course's L-layer initialization: ``randn(n_out, n_in) / sqrt(n_in)``."""
-    return np.ascontiguousarray(_normal(rng, shape) / np.sqrt(shape[0]), dtype=dtype)
+    return (_normal(rng, shape) / math.sqrt(shape[0])).astype(dtype, order="C")
 
 
 def glorot_uniform(rng, shape, dtype=np.float32):
     """Glorot & Bengio (2010): ``U(-a, a)``, ``a = sqrt(6 / (n_in + n_out))``."""
-    a = np.sqrt(6.0 / (shape[0] + shape[-1]))
+    a = math.sqrt(6.0 / (shape[0] + shape[-1]))
     return rng.uniform(-a, a, size=shape).astype(dtype)
 
 
 def glorot_normal(rng, shape, dtype=np.float32):
-    return np.ascontiguousarray(_normal(rng, shape) * np.sqrt(2.0 / (shape[0] + shape[-1])), dtype=dtype)
+    return (_normal(rng, shape) * math.sqrt(2.0 / (shape[0] + shape[-1]))).astype(dtype, order="C")
 
 
 def he_normal(rng, shape, dtype=np.float32):
     """He et al. (2015) for ReLU: ``N(0, 2 / n_in)``."""
-    return np.ascontiguousarray(_normal(rng, shape) * np.sqrt(2.0 / shape[0]), dtype=dtype)
+    return (_normal(rng, shape) * math.sqrt(2.0 / shape[0])).astype(dtype, order="C")
 
 
 def he_uniform(rng, shape, dtype=np.float32):
-    a = np.sqrt(6.0 / shape[0])
+    a = math.sqrt(6.0 / shape[0])
     return rng.uniform(-a, a, size=shape).astype(dtype)
 
 
@@ -63,7 +67,7 @@ def scaled_uniform(scale):
 
 def scaled_normal(std):
     def init(rng, shape, dtype=np.float32):
-        return np.ascontiguousarray(_normal(rng, shape) * std, dtype=dtype)
+        return (_normal(rng, shape) * std).astype(dtype, order="C")
 
     init.__name__ = f"scaled_normal({std})"
     return init

@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ffnlp.nn import serialize
+from ffnlp.nn.backends import NUMPY_OPS, Ops, get_ops, to_host
 
 Backprop = Callable[[np.ndarray], np.ndarray]
 
@@ -44,6 +45,12 @@ class Layer:
     grads: dict[str, np.ndarray]
     decay: tuple[str, ...] = ()
     sparse_params: tuple[str, ...] = ()
+    #: The backend every array of this layer lives on (see :mod:`ffnlp.nn.backends`); layers start on the
+    #: CPU and move with :meth:`to_ops`.
+    ops: Ops = NUMPY_OPS
+    #: Names of non-parameter array attributes (constants such as class boundaries) that move with the
+    #: layer between backends.
+    const_arrays: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -94,12 +101,48 @@ class Layer:
             return layer.params[key].dtype
         return None
 
+    def _new_param(self, name, value, *, grad=True):
+        """Store ``value`` (host or backend data) as parameter ``name`` on this layer's backend, with a zero grad."""
+        self.params[name] = self.ops.asarray(value)
+        if grad:
+            self.grads[name] = self.ops.alloc_like(self.params[name])
+
     def astype(self, dtype) -> "Layer":
         """Cast every parameter (and gradient) to ``dtype`` in place of the dicts; returns self."""
         for layer in self.walk():
             layer.params = {k: v.astype(dtype) for k, v in layer.params.items()}
-            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+            layer.grads = {k: layer.ops.alloc_like(v) for k, v in layer.params.items()}
         return self
+
+    def to_ops(self, ops) -> "Layer":
+        """Move every parameter, gradient and constant of this layer tree to backend ``ops`` (an
+        :class:`~ffnlp.nn.backends.Ops` or a name: ``"cpu"``, ``"gpu"``, ``"auto"``), through the host.
+        Gradients start at zero. Returns self."""
+        ops = get_ops(ops)
+        for layer in self.walk():
+            old = layer.ops
+            if old is ops:
+                continue
+            layer.params = {k: ops.asarray(old.to_host(v)) for k, v in layer.params.items()}
+            layer.grads = {k: ops.alloc_like(v) for k, v in layer.params.items()}
+            for name in layer.const_arrays:
+                value = getattr(layer, name, None)
+                if value is not None:
+                    setattr(layer, name, ops.asarray(old.to_host(value)))
+            layer.sparse = {}
+            layer.ops = ops
+            layer._moved()
+        return self
+
+    def to_device(self, device) -> "Layer":
+        """``to_ops`` by device name: ``"cpu"``, ``"gpu"`` or ``"auto"``."""
+        return self.to_ops(device)
+
+    def _moved(self) -> None:
+        """Hook after :meth:`to_ops`: drop caches bound to the old backend."""
+        for attr in ("_work", "_gwork", "_ones_cache"):
+            if hasattr(self, attr):
+                setattr(self, attr, None)
 
     # -- config ----------------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -117,7 +160,12 @@ class Layer:
         return cfg
 
     def copy_params(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter, keyed as by :meth:`named_params`, on the model's own backend."""
         return {path: layer.params[key].copy() for path, layer, key in self.named_params()}
+
+    def host_params(self) -> dict[str, np.ndarray]:
+        """Every parameter as a NumPy array (a copy from a device), keyed as by :meth:`named_params`."""
+        return {path: layer.ops.to_host(layer.params[key]).copy() for path, layer, key in self.named_params()}
 
     def set_params_from(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy arrays (keyed as by :meth:`named_params`) into the parameters, in place; shapes must match."""
@@ -126,11 +174,13 @@ class Layer:
         if missing:
             raise ValueError(f"parameters missing: {sorted(missing)}")
         for path, layer, key in self.named_params():
-            src = np.asarray(arrays[path])
-            if src.shape != layer.params[key].shape:
-                raise ValueError(f"parameter {path}: shape {src.shape} does not match the model's "
-                                 f"{layer.params[key].shape}")
-            layer.params[key][...] = src
+            src = arrays[path]
+            if not layer.ops.is_array(src):
+                src = layer.ops.asarray(to_host(src))
+            if tuple(src.shape) != tuple(layer.params[key].shape):
+                raise ValueError(f"parameter {path}: shape {tuple(src.shape)} does not match the model's "
+                                 f"{tuple(layer.params[key].shape)}")
+            layer.params[key][...] = src.astype(layer.params[key].dtype, copy=False)
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
@@ -216,9 +266,9 @@ def set_rng_states(model: Layer, states: list[dict]) -> None:
 
 def save_model(path, model: Layer, *, kind: str, meta: dict | None = None, extra_arrays=None):
     """Write ``model`` (structure + parameters) and ``meta`` to a safe ``.npz`` file, atomically."""
-    arrays = {f"param.{p}": layer.params[k] for p, layer, k in model.named_params()}
+    arrays = {f"param.{p}": v for p, v in model.host_params().items()}
     for k, v in (extra_arrays or {}).items():
-        arrays[f"extra.{k}"] = v
+        arrays[f"extra.{k}"] = to_host(v)
     full = {"model": model.describe(), "dtype": str(model.dtype), **(meta or {})}
     return serialize.save_npz(path, arrays, full, kind=kind)
 

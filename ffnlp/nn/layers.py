@@ -6,13 +6,22 @@ Rows are examples: ``X`` has shape (n_samples, n_in). Every layer follows the co
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
-from ffnlp.nn import ops
+from ffnlp.nn.backends import new_generator
 from ffnlp.nn.init import get_initializer, glorot_uniform, scaled_normal
 from ffnlp.nn.layer import Layer
+
+
+def check_ids(ops, ids, n, name):
+    """Refuse non-integer ids, and (where the backend may read values: the CPU) ids outside ``[0, n)``."""
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"{name}: ids must be integers, got dtype {ids.dtype}")
+    if ops.check_values and ids.size and (ids.min() < 0 or ids.max() >= n):
+        raise ValueError(f"{name}: ids must lie in [0, {n}), got range [{ids.min()}, {ids.max()}]")
 
 
 def _check_2d(X, n_in, name):
@@ -45,12 +54,9 @@ class Dense(Layer):
             raise ValueError(f"Dense: sizes must be positive, got n_in={n_in}, n_out={n_out}")
         self.n_in, self.n_out, self.input_grad = int(n_in), int(n_out), bool(input_grad)
         init = get_initializer(init)
-        if rng is None:
-            W = np.zeros((n_in, n_out), dtype=dtype)
-        else:
-            W = init(rng, (self.n_in, self.n_out), dtype)
-        self.params = {"W": np.ascontiguousarray(W, dtype=dtype), "b": np.zeros(self.n_out, dtype=dtype)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        shape = (self.n_in, self.n_out)
+        self._new_param("W", self.ops.alloc(shape, dtype) if rng is None else init(rng, shape, dtype).astype(dtype))
+        self._new_param("b", self.ops.alloc(self.n_out, dtype))
 
     def get_config(self):
         return {"n_in": self.n_in, "n_out": self.n_out, "input_grad": self.input_grad}
@@ -58,13 +64,13 @@ class Dense(Layer):
     def __call__(self, X, *, is_train):
         _check_2d(X, self.n_in, "Dense")
         W, b = self.params["W"], self.params["b"]
-        if X.dtype != W.dtype:
-            X = X.astype(W.dtype)
+        ops = self.ops
+        X = ops.asarray(X, W.dtype)
         Y = ops.affine(X, W, b)  # (n, n_out)
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"Dense.backprop: dY {dY.shape} != Y {Y.shape}"
-            self.grads["W"] += X.T @ dY          # (n_in, n_out)
+            ops.gemm(X.T, dY, self.grads["W"], accumulate=True)  # (n_in, n_out)
             self.grads["b"] += dY.sum(axis=0)    # (n_out,)
             return dY @ W.T if self.input_grad else None  # (n, n_in)
 
@@ -93,7 +99,7 @@ class Sigmoid(_Elementwise):
     """``Y = 1 / (1 + exp(-X))``; ``dX = dY * Y * (1 - Y)``."""
 
     def __call__(self, X, *, is_train):
-        Y = ops.sigmoid(X)
+        Y = self.ops.sigmoid(X)
         return Y, lambda dY: dY * Y * (1 - Y)
 
 
@@ -101,11 +107,11 @@ class Tanh(_Elementwise):
     """``Y = tanh(X)``; ``dX = dY * (1 - Y**2)``."""
 
     def __call__(self, X, *, is_train):
-        Y = np.tanh(X)
+        Y = self.ops.xp.tanh(X)
 
         def backprop(dY):
             dX = Y * Y
-            np.subtract(1, dX, out=dX)
+            self.ops.xp.subtract(1, dX, out=dX)
             dX *= dY
             return dX
 
@@ -116,7 +122,7 @@ class ReLU(_Elementwise):
     """``Y = max(X, 0)``; the gradient at 0 is taken as 0."""
 
     def __call__(self, X, *, is_train):
-        Y = np.maximum(X, 0)
+        Y = self.ops.xp.maximum(X, 0)
         return Y, lambda dY: dY * (Y > 0)
 
 
@@ -131,16 +137,17 @@ class LeakyReLU(_Elementwise):
         return {"alpha": self.alpha}
 
     def __call__(self, X, *, is_train):
+        xp = self.ops.xp
         pos = X > 0
-        Y = np.where(pos, X, X * self.alpha)
-        return Y, lambda dY: np.where(pos, dY, dY * self.alpha)
+        Y = xp.where(pos, X, X * self.alpha)
+        return Y, lambda dY: xp.where(pos, dY, dY * self.alpha)
 
 
 class Softplus(_Elementwise):
     """``Y = log(1 + exp(X))``, a smooth ReLU; ``dX = dY * sigmoid(X)``."""
 
     def __call__(self, X, *, is_train):
-        return ops.softplus(X), lambda dY: dY * ops.sigmoid(X)
+        return self.ops.softplus(X), lambda dY: dY * self.ops.sigmoid(X)
 
 
 class Maxout(Layer):
@@ -157,9 +164,9 @@ class Maxout(Layer):
             raise ValueError(f"Maxout: pieces must be >= 1, got {pieces}")
         self.n_in, self.n_out, self.pieces = int(n_in), int(n_out), int(pieces)
         shape = (self.n_in, self.n_out * self.pieces)
-        W = np.zeros(shape, dtype) if rng is None else get_initializer(init)(rng, shape, dtype)
-        self.params = {"W": np.ascontiguousarray(W, dtype=dtype), "b": np.zeros(shape[1], dtype=dtype)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._new_param("W", self.ops.alloc(shape, dtype) if rng is None
+                        else get_initializer(init)(rng, shape, dtype).astype(dtype))
+        self._new_param("b", self.ops.alloc(shape[1], dtype))
 
     def get_config(self):
         return {"n_in": self.n_in, "n_out": self.n_out, "pieces": self.pieces}
@@ -167,16 +174,17 @@ class Maxout(Layer):
     def __call__(self, X, *, is_train):
         _check_2d(X, self.n_in, "Maxout")
         W, b = self.params["W"], self.params["b"]
+        ops, xp = self.ops, self.ops.xp
         n = X.shape[0]
         Z = ops.affine(X, W, b).reshape(n, self.n_out, self.pieces)  # (n, n_out, pieces)
         arg = Z.argmax(axis=2)                                         # (n, n_out)
-        Y = np.take_along_axis(Z, arg[..., None], axis=2)[..., 0]      # (n, n_out)
+        Y = xp.take_along_axis(Z, arg[..., None], axis=2)[..., 0]      # (n, n_out)
 
         def backprop(dY):
-            dZ = np.zeros_like(Z)
-            np.put_along_axis(dZ, arg[..., None], dY[..., None], axis=2)
+            hit = arg[..., None] == ops.arange(self.pieces)            # (n, n_out, pieces) one-hot of the max
+            dZ = (hit * dY[..., None]).astype(Z.dtype)
             dZ = dZ.reshape(n, -1)                                     # (n, n_out * pieces)
-            self.grads["W"] += X.T @ dZ
+            ops.gemm(X.T, dZ, self.grads["W"], accumulate=True)
             self.grads["b"] += dZ.sum(axis=0)
             return dZ @ W.T
 
@@ -195,7 +203,7 @@ class Dropout(Layer):
         if not 0 <= rate < 1:
             raise ValueError(f"{type(self).__name__}: rate must be in [0, 1), got {rate}")
         self.rate, self.seed = float(rate), int(seed)
-        self.rng = np.random.default_rng(self.seed)
+        self.rng = new_generator(self.seed)
 
     def get_config(self):
         return {"rate": self.rate, "seed": self.seed}
@@ -207,8 +215,7 @@ class Dropout(Layer):
     def __call__(self, X, *, is_train):
         if not is_train or self.rate == 0:
             return X, lambda dY: dY
-        keep = (self.rng.random(X.shape, dtype=np.float32) >= self.rate).astype(X.dtype)
-        keep *= 1.0 / (1.0 - self.rate)
+        keep = self.ops.dropout_mask(self.rng, X.shape, self.rate, X.dtype)
         return X * keep, lambda dY: dY * keep
 
 
@@ -244,32 +251,27 @@ class Embedding(Layer):
             raise ValueError(f"Embedding: sizes must be positive, got {vocab_size} x {embedding_dim}")
         self.vocab_size, self.embedding_dim = int(vocab_size), int(embedding_dim)
         self.trainable = bool(trainable)
-        init = scaled_normal(1.0 / np.sqrt(self.embedding_dim)) if init is None else get_initializer(init)
+        init = scaled_normal(1.0 / math.sqrt(self.embedding_dim)) if init is None else get_initializer(init)
         shape = (self.vocab_size, self.embedding_dim)
-        E = np.zeros(shape, dtype) if rng is None else init(rng, shape, dtype)
-        self.params = {"E": np.ascontiguousarray(E, dtype=dtype)}
-        self.grads = {"E": np.zeros_like(self.params["E"])}
+        self._new_param("E", self.ops.alloc(shape, dtype) if rng is None else init(rng, shape, dtype).astype(dtype))
 
     def get_config(self):
         return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim, "trainable": self.trainable}
 
     def _lookup(self, ids):
-        if ids.dtype.kind not in "iu":
-            raise ValueError(f"{type(self).__name__}: ids must be integers, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(f"{type(self).__name__}: ids must lie in [0, {self.vocab_size}), "
-                             f"got range [{ids.min()}, {ids.max()}]")
+        check_ids(self.ops, ids, self.vocab_size, type(self).__name__)
         return self.params["E"][ids]
 
     def _accumulate(self, ids, dV):
         if not self.trainable:
             return
-        rows = ops.scatter_add(self.grads["E"], ids.reshape(-1), dV.reshape(-1, self.embedding_dim))
-        prev = self.sparse.get("E")
-        self.sparse["E"] = rows if prev is None else np.union1d(prev, rows)
+        rows = self.ops.scatter_add(self.grads["E"], ids.reshape(-1), dV.reshape(-1, self.embedding_dim))
+        if rows is not None:
+            self.sparse["E"] = self.ops.union(self.sparse.get("E"), rows)
 
     def __call__(self, ids, *, is_train):
         if isinstance(ids, Ragged):
+            ids = Ragged(self.ops.asarray(ids.data), ids.lengths)
             V = self._lookup(ids.data)
             Y = Ragged(V, ids.lengths)
 
@@ -278,7 +280,7 @@ class Embedding(Layer):
                 return None
 
             return Y, backprop_ragged
-        ids = np.asarray(ids)
+        ids = self.ops.asarray(ids)
         Y = self._lookup(ids)  # ids.shape + (embedding_dim,)
 
         def backprop(dY):
@@ -305,7 +307,7 @@ class Window(Embedding):
         return {**super().get_config(), "context_size": self.context_size}
 
     def __call__(self, ids, *, is_train):
-        ids = np.asarray(ids)
+        ids = self.ops.asarray(ids)
         if ids.ndim != 2 or ids.shape[1] != self.context_size:
             raise ValueError(f"Window: expected ids of shape (n_samples, {self.context_size}), got {ids.shape}")
         V = self._lookup(ids)                               # (n, context_size, embedding_dim)
@@ -328,12 +330,13 @@ class MeanPool(_Elementwise):
     def __call__(self, X, *, is_train):
         if not isinstance(X, Ragged):
             raise ValueError(f"MeanPool: expected a Ragged batch, got {type(X).__name__}")
-        lengths = np.asarray(X.lengths)
-        denom = np.maximum(lengths, 1).astype(X.data.dtype)[:, None]  # (n, 1)
+        ops = self.ops
+        lengths = ops.asarray(X.lengths)
+        denom = ops.xp.maximum(lengths, 1).astype(X.data.dtype)[:, None]  # (n, 1)
         Y = ops.segment_sum(X.data, lengths) / denom                  # (n, d)
 
         def backprop(dY):
-            return Ragged(np.repeat(dY / denom, lengths, axis=0), lengths)  # (n_total, d)
+            return Ragged(ops.repeat_rows(dY / denom, lengths, X.data.shape[0]), lengths)  # (n_total, d)
 
         return Y, backprop
 

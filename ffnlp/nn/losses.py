@@ -15,23 +15,28 @@ Multinoulli                  softmax             cross-entropy          :class:`
 """
 from __future__ import annotations
 
-import numpy as np
-
-from ffnlp.nn import ops
+from ffnlp.nn.backends import NUMPY_OPS, Ops
 
 
-def _weights(sample_weight, n, dtype):
+def _weights(ops, sample_weight, n, dtype):
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=dtype)
+    w = ops.asarray(sample_weight, dtype=dtype)
     if w.shape != (n,):
         raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
     return w
 
 
 class Loss:
-    """Interface: ``__call__(Z, y, sample_weight=None) -> (loss: float, dZ: ndarray like Z)``,
-    ``output(Z)`` (the output unit's activation: predictions or probabilities)."""
+    """Interface: ``__call__(Z, y, sample_weight=None) -> (loss, dZ)``, ``output(Z)`` (the output unit's
+    activation: predictions or probabilities).
+
+    ``loss`` is the mean cost as a 0-d array of the backend (a NumPy float on the CPU, which *is* a Python
+    float): the training engine reads it on the host once per step. ``dZ`` has the shape of ``Z``.
+    ``ops`` is the backend of the logits; the training engine sets it to the model's.
+    """
+
+    ops: Ops = NUMPY_OPS
 
     def __call__(self, Z, y, sample_weight=None):
         raise NotImplementedError
@@ -48,17 +53,19 @@ class MeanSquaredError(Loss):
     """
 
     def __call__(self, Z, y, sample_weight=None):
-        y = np.asarray(y, dtype=Z.dtype).reshape(Z.shape) if np.size(y) == Z.size else None
-        if y is None:
+        ops = self.ops
+        y = ops.asarray(y, dtype=Z.dtype)
+        if y.size != Z.size:
             raise ValueError(f"MeanSquaredError: targets do not match predictions of shape {Z.shape}")
+        y = y.reshape(Z.shape)
         n = Z.shape[0]
         R = Z - y
         per = 0.5 * (R * R).reshape(n, -1).sum(axis=1)  # (n,)
-        w = _weights(sample_weight, n, Z.dtype)
+        w = _weights(ops, sample_weight, n, Z.dtype)
         if w is not None:
             per = per * w
             R = R * w.reshape((n,) + (1,) * (Z.ndim - 1))
-        return float(per.sum() / n), R / n
+        return per.sum(dtype="float64") / n, R / n
 
     def output(self, Z):
         return Z
@@ -73,24 +80,25 @@ class SigmoidBinaryCrossEntropy(Loss):
     """
 
     def __call__(self, Z, y, sample_weight=None):
-        y = np.asarray(y)
+        ops = self.ops
+        y = ops.asarray(y)
         if y.size != Z.size:
             raise ValueError(f"SigmoidBinaryCrossEntropy: targets of shape {y.shape} do not match logits {Z.shape}")
         y = y.reshape(Z.shape).astype(Z.dtype, copy=False)
-        if y.size and ((y < 0) | (y > 1)).any():
+        if ops.check_values and y.size and ((y < 0) | (y > 1)).any():
             raise ValueError("SigmoidBinaryCrossEntropy: targets must lie in [0, 1]")
         n = Z.shape[0]
         per = (ops.softplus(Z) - y * Z).reshape(n, -1).sum(axis=1)  # (n,)
         dZ = ops.sigmoid(Z) - y
-        w = _weights(sample_weight, n, Z.dtype)
+        w = _weights(ops, sample_weight, n, Z.dtype)
         if w is not None:
             per = per * w
             dZ *= w.reshape((n,) + (1,) * (Z.ndim - 1))
         dZ /= n
-        return float(per.sum() / n), dZ
+        return per.sum(dtype="float64") / n, dZ
 
     def output(self, Z):
-        return ops.sigmoid(Z)
+        return self.ops.sigmoid(Z)
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -102,8 +110,9 @@ class SoftmaxCrossEntropy(Loss):
 
     def nll(self, Z, y):
         """Per-example negative log-likelihood, shape (n_samples,), in nats."""
+        y = self.ops.asarray(y)
         self._check(Z, y)
-        return ops.logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y]
+        return self.ops.logsumexp(Z, axis=1) - self.ops.pick(Z, y)
 
     def _check(self, Z, y):
         if Z.ndim != 2:
@@ -112,28 +121,29 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError(f"SoftmaxCrossEntropy: targets must have shape ({Z.shape[0]},), got {y.shape}")
         if y.dtype.kind not in "iu":
             raise ValueError(f"SoftmaxCrossEntropy: targets must be integer class ids, got dtype {y.dtype}")
-        if y.size and (y.min() < 0 or y.max() >= Z.shape[1]):
+        if self.ops.check_values and y.size and (y.min() < 0 or y.max() >= Z.shape[1]):
             raise ValueError(f"SoftmaxCrossEntropy: targets must lie in [0, {Z.shape[1]}), "
                              f"got range [{y.min()}, {y.max()}]")
 
     def __call__(self, Z, y, sample_weight=None):
-        y = np.asarray(y)
+        ops = self.ops
+        y = ops.asarray(y)
         self._check(Z, y)
         n = Z.shape[0]
-        rows = np.arange(n)
+        rows = ops.arange(n)
         P = ops.softmax(Z)                               # (n, n_classes)
         lse = ops.logsumexp(Z, axis=1)                   # (n,)
         per = lse - Z[rows, y]                           # (n,)
         P[rows, y] -= 1                                  # dZ * n
-        w = _weights(sample_weight, n, Z.dtype)
+        w = _weights(ops, sample_weight, n, Z.dtype)
         if w is not None:
             per = per * w
             P *= w[:, None]
         P /= n
-        return float(per.sum() / n), P
+        return per.sum(dtype="float64") / n, P
 
     def output(self, Z):
-        return ops.softmax(Z)
+        return self.ops.softmax(Z)
 
 
 #: Output unit name -> loss class.

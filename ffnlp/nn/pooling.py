@@ -20,72 +20,27 @@ over sequences or items.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from ffnlp.nn import ops
+from ffnlp.nn.backends import NUMPY_OPS
 from ffnlp.nn.init import get_initializer, glorot_uniform, he_normal
 from ffnlp.nn.layer import Layer
-from ffnlp.nn.layers import ACTIVATIONS, Dropout, Embedding, MeanPool, Ragged
+from ffnlp.nn.layers import ACTIVATIONS, Dropout, Embedding, MeanPool, Ragged, check_ids
 
 __all__ = ["EmbeddingBag", "MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "ScaledBag",
-           "POOLS", "bag_matrix"]
+           "POOLS"]
 
 
-def _starts(lengths):
-    """Offsets of each sequence in the flat data: (n,) -> (n,)."""
-    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else \
-        np.zeros(0, np.int64)
-
-
-def _check_ragged(X, name, width=None):
+def _check_ragged(ops, X, name, width=None):
+    """The lengths of a Ragged batch as a host int64 array (lengths are small metadata, kept on the host
+    as shapes are), after checking them against the data."""
     if not isinstance(X, Ragged):
         raise ValueError(f"{name}: expected a Ragged batch, got {type(X).__name__}")
-    lengths = np.asarray(X.lengths)
+    lengths = NUMPY_OPS.asarray(ops.to_host(X.lengths) if ops.is_array(X.lengths) else X.lengths)
     if lengths.ndim != 1 or (lengths.size and lengths.min() < 0) or int(lengths.sum()) != X.data.shape[0]:
         raise ValueError(f"{name}: lengths (sum {int(lengths.sum())}) do not match data of shape {X.data.shape}")
     if width is not None and (X.data.ndim != 2 or X.data.shape[1] != width):
         raise ValueError(f"{name}: expected Ragged data of shape (n_total, {width}), got {X.data.shape}")
-    return lengths.astype(np.int64, copy=False)
-
-
-def bag_matrix(ids, lengths, dtype):
-    """The averaging operator of a Ragged batch of ids, over the ids it uses.
-
-    Parameters
-    ----------
-    ids : int ndarray of shape (n_total,)
-    lengths : int ndarray of shape (n_sequences,)
-
-    Returns
-    -------
-    rows : int ndarray of shape (n_used,)
-        The distinct ids, sorted.
-    A : scipy.sparse.csr_matrix of shape (n_sequences, n_used)
-        ``A[j, k]`` = (occurrences of ``rows[k]`` in sequence j) / len(sequence j), so that ``A @ E[rows]`` is
-        the mean of each sequence's rows of ``E`` and ``A.T @ dY`` the gradient of those rows.
-    """
-    rows, inv = np.unique(ids, return_inverse=True)
-    n = lengths.shape[0]
-    w = (1.0 / np.maximum(lengths, 1)).astype(dtype)                  # (n,)
-    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    A = sp.csr_matrix((np.repeat(w, lengths), inv.reshape(-1), indptr), shape=(n, rows.shape[0]))
-    return rows, A
-
-
-def tfidf_bag_matrix(ids, lengths, idf, dtype):
-    """Like :func:`bag_matrix`, but ``A[j, k] = (1 + log tf) * idf[rows[k]]`` (``tf``: occurrences of
-    ``rows[k]`` in sequence j), each row scaled to unit L2 norm (scikit-learn's ``TfidfVectorizer(
-    sublinear_tf=True)`` weights); ``idf`` is an array of shape (vocab_size,)."""
-    rows, inv = np.unique(ids, return_inverse=True)
-    n = lengths.shape[0]
-    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    A = sp.csr_matrix((np.ones(ids.shape[0], dtype=np.float64), inv.reshape(-1), indptr),
-                      shape=(n, rows.shape[0]))
-    A.sum_duplicates()                                                # data = tf
-    A.data = (1.0 + np.log(A.data)) * idf[rows[A.indices]]
-    norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())   # (n,)
-    A = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ A
-    return rows, sp.csr_matrix(A, dtype=dtype)
+    return lengths.astype("int64", copy=False)
 
 
 class EmbeddingBag(Embedding):
@@ -94,10 +49,11 @@ class EmbeddingBag(Embedding):
     Ragged ids (n_total,) -> Y (n_sequences, embedding_dim), ``Y[j] = mean_{i in j} E[ids_i]``; an empty
     sequence gives zeros. ``weighting="tfidf"`` weights each distinct id of a sequence by
     ``(1 + log tf) * idf[id]`` instead, normalized to unit L2 norm per sequence (``idf``: a constant of shape
-    (vocab_size,), saved with the model as the parameter ``idf``, which is never updated). Equal to ``chain(Embedding, MeanPool)`` but computed as a sparse product over the
-    distinct ids of the batch, forward and backward, which is an order of magnitude faster on long
-    documents. Rows ``0 .. n_frozen - 1`` get no gradient (pretrained vectors kept fixed); ``trainable=False``
-    freezes the whole table.
+    (vocab_size,), saved with the model as the parameter ``idf``, which is never updated). Equal to
+    ``chain(Embedding, MeanPool)`` but computed through the backend's bag operator (on the CPU a sparse
+    product over the distinct ids of the batch, an order of magnitude faster on long documents). Rows
+    ``0 .. n_frozen - 1`` get no gradient (pretrained vectors kept fixed); ``trainable=False`` freezes the
+    whole table.
     """
 
     sparse_params = ("E", "idf")
@@ -111,38 +67,35 @@ class EmbeddingBag(Embedding):
             raise ValueError(f"EmbeddingBag: weighting must be 'mean' or 'tfidf', got {weighting!r}")
         self.n_frozen, self.weighting = int(n_frozen), weighting
         if weighting == "tfidf":  # a constant, stored with the model, never updated (no touched rows)
-            w = np.ones(self.vocab_size) if idf is None else np.asarray(idf, dtype=np.float64).reshape(-1)
-            self.params["idf"] = w.astype(dtype)
-            self.grads["idf"] = np.zeros_like(self.params["idf"])
+            w = NUMPY_OPS.full(self.vocab_size, 1.0, "float64") if idf is None else \
+                NUMPY_OPS.asarray(idf, "float64").reshape(-1)
+            self._new_param("idf", w.astype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "n_frozen": self.n_frozen, "weighting": self.weighting}
 
     def __call__(self, X, *, is_train):
-        lengths = _check_ragged(X, "EmbeddingBag")
-        ids = np.asarray(X.data)
+        ops = self.ops
+        lengths = _check_ragged(ops, X, "EmbeddingBag")
+        ids = ops.asarray(X.data)
         E = self.params["E"]
-        if ids.dtype.kind not in "iu":
-            raise ValueError(f"EmbeddingBag: ids must be integers, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(f"EmbeddingBag: ids must lie in [0, {self.vocab_size}), got range "
-                             f"[{ids.min()}, {ids.max()}]")
-        if self.weighting == "tfidf":
-            rows, A = tfidf_bag_matrix(ids, lengths, self.params["idf"].astype(np.float64), E.dtype)
-        else:
-            rows, A = bag_matrix(ids, lengths, E.dtype)
-        Y = np.asarray(A @ E[rows], dtype=E.dtype)                        # (n, embedding_dim)
+        check_ids(ops, ids, self.vocab_size, "EmbeddingBag")
+        idf = self.params["idf"] if self.weighting == "tfidf" else None
+        w = ops.bag_item_weights(ids, lengths, "tfidf" if idf is not None else "mean", idf)
+        plan = ops.bag_plan(ids, w, lengths, E.dtype)
+        Y = plan.apply(E[plan.rows])                                       # (n, embedding_dim)
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"EmbeddingBag.backprop: dY {dY.shape} != Y {Y.shape}"
             if not self.trainable:
                 return None
-            free = rows >= self.n_frozen
-            dE = np.asarray(A.T @ dY, dtype=E.dtype)                      # (n_used, embedding_dim)
-            used = rows[free]
-            self.grads["E"][used] += dE[free]                             # rows are distinct
-            prev = self.sparse.get("E")
-            self.sparse["E"] = used if prev is None else np.union1d(prev, used)
+            G = plan.apply_T(dY)                                           # (n_rows, embedding_dim)
+            if self.n_frozen:
+                G = G * (plan.rows >= self.n_frozen)[:, None]
+            rows = ops.scatter_add(self.grads["E"], plan.rows, G)
+            if rows is not None:
+                rows = rows[rows >= self.n_frozen] if self.n_frozen else rows
+                self.sparse["E"] = ops.union(self.sparse.get("E"), rows)
             return None
 
         return Y, backprop
@@ -163,26 +116,19 @@ class MaxPool(Layer):
         return cls(**config)
 
     def __call__(self, X, *, is_train):
-        lengths = _check_ragged(X, "MaxPool")
+        ops = self.ops
+        lengths = _check_ragged(ops, X, "MaxPool")
         data = X.data
-        n, N, d = lengths.shape[0], data.shape[0], data.shape[1]
-        Y = np.zeros((n, d), dtype=data.dtype)                        # (n, d)
-        nonempty = lengths > 0
-        starts = _starts(lengths)[nonempty]
-        if N:
-            Y[nonempty] = np.maximum.reduceat(data, starts, axis=0)
+        N, d = data.shape[0], data.shape[1]
         if not is_train:
-            return Y, None
+            return ops.segment_max(data, lengths, return_arg=False), None
+        Y, arg = ops.segment_max(data, lengths)                        # (n, d) each; arg N where empty
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"MaxPool.backprop: dY {dY.shape} != Y {Y.shape}"
-            dX = np.zeros_like(data)                                   # (N, d)
-            if N:
-                seg = np.repeat(np.arange(n), lengths)                 # (N,)
-                rows = np.where(data == Y[seg], np.arange(N)[:, None], N)  # (N, d): row index where max
-                arg = np.minimum.reduceat(rows, starts, axis=0)        # (n_nonempty, d): first argmax
-                dX[arg, np.arange(d)[None, :]] = dY[nonempty]
-            return Ragged(dX, lengths)
+            dX = ops.alloc((N + 1, d), data.dtype)                     # row N absorbs the empty sequences
+            dX[arg, ops.arange(d)[None, :]] = dY
+            return Ragged(dX[:N], lengths)
 
         return Y, backprop
 
@@ -236,9 +182,9 @@ class ConvPool(Layer):
         if init is None:
             init = he_normal if activation in ("relu", "leaky_relu") else glorot_uniform
         shape = (self.window * self.n_in, self.n_out)
-        W = np.zeros(shape, dtype) if rng is None else get_initializer(init)(rng, shape, dtype)
-        self.params = {"W": np.ascontiguousarray(W, dtype=dtype), "b": np.zeros(self.n_out, dtype=dtype)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._new_param("W", self.ops.alloc(shape, dtype) if rng is None
+                        else get_initializer(init)(rng, shape, dtype).astype(dtype))
+        self._new_param("b", self.ops.alloc(self.n_out, dtype))
         self._act = ACTIVATIONS[activation]()
         self._pool = POOLS[pool]()
 
@@ -247,24 +193,27 @@ class ConvPool(Layer):
                 "pool": self.pool}
 
     def _window_index(self, lengths):
-        """Rows of the zero-padded flat array for every window, and where the real items sit in it."""
+        """Rows of the zero-padded flat array for every window, and where the real items sit in it
+        (index arithmetic on the host lengths; the index arrays then move to the backend once)."""
+        host = NUMPY_OPS
         k, left = self.window, (self.window - 1) // 2
-        n = lengths.shape[0]
-        padded = np.where(lengths > 0, lengths + k - 1, 0)             # (n,)
-        pstarts = _starts(padded)                                       # (n,)
-        seg = np.repeat(np.arange(n), lengths)                          # (N,)
-        within = np.arange(seg.shape[0]) - np.repeat(_starts(lengths), lengths)  # (N,) position in sequence
+        padded = host.xp.where(lengths > 0, lengths + k - 1, 0)        # (n,)
+        pstarts = host.starts(padded)                                   # (n,)
+        seg = host.segment_ids(lengths)                                 # (N,)
+        within = host.arange(seg.shape[0]) - host.starts(lengths)[seg]  # (N,) position in sequence
         wstart = pstarts[seg] + within                                  # (N,) first padded row of each window
         rowpos = wstart + left                                          # (N,) padded row of each item
-        return int(padded.sum()), wstart[:, None] + np.arange(k), rowpos  # idx (N, k)
+        idx = wstart[:, None] + host.arange(k)                          # (N, k)
+        return int(padded.sum()), self.ops.asarray(idx), self.ops.asarray(rowpos)
 
     def __call__(self, X, *, is_train):
-        lengths = _check_ragged(X, "ConvPool", self.n_in)
+        ops = self.ops
+        lengths = _check_ragged(ops, X, "ConvPool", self.n_in)
         W, b = self.params["W"], self.params["b"]
-        data = X.data if X.data.dtype == W.dtype else X.data.astype(W.dtype)
+        data = ops.asarray(X.data, W.dtype)
         N = data.shape[0]
         n_padded, idx, rowpos = self._window_index(lengths)
-        P = np.zeros((n_padded, self.n_in), dtype=W.dtype)              # (n_padded, n_in)
+        P = ops.alloc((n_padded, self.n_in), W.dtype)                   # (n_padded, n_in)
         P[rowpos] = data
         Xw = P[idx].reshape(N, self.window * self.n_in)                 # (N, window * n_in)
         Z = ops.affine(Xw, W, b)                                        # (N, n_out)
@@ -276,10 +225,10 @@ class ConvPool(Layer):
         def backprop(dY):
             assert dY.shape == Y.shape, f"ConvPool.backprop: dY {dY.shape} != Y {Y.shape}"
             dZ = act_bp(pool_bp(dY).data)                               # (N, n_out)
-            self.grads["W"] += Xw.T @ dZ                                # (window * n_in, n_out)
+            ops.gemm(Xw.T, dZ, self.grads["W"], accumulate=True)       # (window * n_in, n_out)
             self.grads["b"] += dZ.sum(axis=0)
             dXw = (dZ @ W.T).reshape(N, self.window, self.n_in)         # (N, window, n_in)
-            dP = np.zeros_like(P)
+            dP = ops.alloc_like(P)
             for o in range(self.window):                                # rows idx[:, o] are distinct
                 dP[idx[:, o]] += dXw[:, o]
             return Ragged(dP[rowpos], lengths)                          # (N, n_in)
@@ -304,14 +253,16 @@ class WordDropout(Dropout):
         super().__init__(rate, seed=seed, dtype=dtype)
 
     def __call__(self, X, *, is_train):
-        lengths = _check_ragged(X, "WordDropout")
+        lengths = _check_ragged(self.ops, X, "WordDropout")
         if not is_train or self.rate == 0 or X.data.shape[0] == 0:
             return X, lambda dY: None
-        keep = self.rng.random(X.data.shape[0]) >= self.rate            # (N,)
-        kept = np.add.reduceat(keep.astype(np.int64), _starts(lengths)[lengths > 0]) if keep.size else keep
-        new_lengths = np.zeros_like(lengths)
-        new_lengths[lengths > 0] = kept
-        return Ragged(X.data[keep], new_lengths), lambda dY: None
+        # The mask is drawn and applied to the lengths on the host (the items' count is known there), so
+        # the device gets a fixed gather, not a data-dependent selection.
+        host = NUMPY_OPS
+        keep = self.rng.random(X.data.shape[0]) >= self.rate            # (N,) host
+        new_lengths = host.segment_sum(keep.astype("int64")[:, None], lengths)[:, 0]  # (n,)
+        kept = self.ops.asarray(host.xp.flatnonzero(keep))
+        return Ragged(X.data[kept], new_lengths), lambda dY: None
 
 
 class PartlyFrozenEmbedding(Embedding):
@@ -331,11 +282,16 @@ class PartlyFrozenEmbedding(Embedding):
         return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim, "n_frozen": self.n_frozen}
 
     def _accumulate(self, ids, dV):
+        # Frozen rows get a zero gradient (a fixed-size mask, no selection) and are left out of the rows
+        # that the optimizer updates.
         ids = ids.reshape(-1)
-        free = ids >= self.n_frozen
-        if not free.any():
-            return
-        super()._accumulate(ids[free], dV.reshape(-1, self.embedding_dim)[free])
+        free = ids >= self.n_frozen                                     # (N,)
+        dV = dV.reshape(-1, self.embedding_dim) * free[:, None]
+        rows = self.ops.scatter_add(self.grads["E"], ids, dV)
+        if rows is not None:
+            rows = rows[rows >= self.n_frozen]
+            if rows.shape[0]:
+                self.sparse["E"] = self.ops.union(self.sparse.get("E"), rows)
 
 
 class Ensemble(Layer):
@@ -436,37 +392,34 @@ class ScaledBag(Layer):
         if init_value is None:
             init_value = 0.0 if self.residual else 1.0
         shape = (self.vocab_size, self.n_out)
-        R = np.ones(shape, dtype) if scale is None else np.asarray(scale, dtype=dtype).reshape(shape)
-        self.params = {"U": np.full(shape, init_value, dtype=dtype), "R": np.ascontiguousarray(R)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        R = NUMPY_OPS.full(shape, 1.0, dtype) if scale is None else NUMPY_OPS.asarray(scale, dtype).reshape(shape)
+        self._new_param("U", self.ops.full(shape, init_value, dtype))
+        self._new_param("R", R)
 
     def get_config(self):
         return {"vocab_size": self.vocab_size, "n_out": self.n_out, "pooling": self.pooling,
                 "residual": self.residual}
 
     def __call__(self, X, *, is_train):
-        lengths = _check_ragged(X, "ScaledBag")
-        ids = np.asarray(X.data)
-        if ids.dtype.kind not in "iu":
-            raise ValueError(f"ScaledBag: ids must be integers, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(f"ScaledBag: ids must lie in [0, {self.vocab_size}), got [{ids.min()}, {ids.max()}]")
+        ops = self.ops
+        lengths = _check_ragged(ops, X, "ScaledBag")
+        ids = ops.asarray(X.data)
+        check_ids(ops, ids, self.vocab_size, "ScaledBag")
         U = self.params["U"]
-        rows, A = bag_matrix(ids, lengths, U.dtype)
-        if self.pooling == "presence":
-            A.sum_duplicates()
-            A.data[:] = 1                                                  # 0/1 per (sequence, id)
-        R = self.params["R"][rows]                                        # (n_used, n_out)
+        w = ops.bag_item_weights(ids, lengths, "presence" if self.pooling == "presence" else "mean")
+        plan = ops.bag_plan(ids, w, lengths, U.dtype)
+        rows = plan.rows
+        R = self.params["R"][rows]                                        # (n_rows, n_out)
         W = U[rows] + 1 if self.residual else U[rows]
-        Y = np.asarray(A @ (R * W), dtype=U.dtype)                        # (n, n_out)
+        Y = plan.apply(R * W)                                             # (n, n_out)
         if not is_train:
             return Y, None
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"ScaledBag.backprop: dY {dY.shape} != Y {Y.shape}"
-            self.grads["U"][rows] += R * np.asarray(A.T @ dY, dtype=U.dtype)  # rows are distinct
-            prev = self.sparse.get("U")
-            self.sparse["U"] = rows if prev is None else np.union1d(prev, rows)
+            touched = ops.scatter_add(self.grads["U"], rows, R * plan.apply_T(dY))
+            if touched is not None:
+                self.sparse["U"] = ops.union(self.sparse.get("U"), touched)
             return None
 
         return Y, backprop

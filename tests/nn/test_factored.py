@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from ffnlp.nn.combinators import Concatenate, concatenate
-from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, _gemm_acc, check_output, frequency_classes
+from ffnlp.nn.backends._numpy import _gemm_acc
+from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, check_output, frequency_classes
 from ffnlp.nn.gradcheck import THRESHOLD, check_layer
 from ffnlp.nn.layer import build_layer, chain
 from ffnlp.nn.layers import Dense, Identity, Tanh
