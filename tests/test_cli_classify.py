@@ -56,6 +56,7 @@ def test_train_test_predict_round_trip(tmp_path, capsys, monkeypatch, model_path
     assert rc == 0
     m = json.loads(out.strip().splitlines()[-1])
     assert m["n"] == 40 and m["accuracy"] > 0.9 and m["macro_f1"] > 0.9 and m["P@1"] == m["accuracy"]
+    assert m["tokens"] == 40 * 7 and m["tokens_per_second"] > 0        # prediction throughput
     rc, out, _ = run(["classify", "test", str(model_path), str(test), "--k", "2"], capsys)
     lines = dict(line.split("\t") for line in out.strip().splitlines())
     assert float(lines["P@2"]) == pytest.approx(0.5) and float(lines["R@2"]) == pytest.approx(1.0)
@@ -79,6 +80,7 @@ def test_train_json_summary_and_tsv_latin1(tmp_path, capsys):
     assert rc == 0 and out_model.exists()
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["classes"] == 2 and summary["n"] == 80
+    assert summary["tokens"] > 80 * 7 * 0.8 and summary["tokens_per_second"] > 0    # training throughput
 
 
 def test_train_from_folder(tmp_path, capsys):

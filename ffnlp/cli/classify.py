@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -397,6 +398,7 @@ def cmd_train(args):
                                       + (f", ensemble of {n}" if n > 1 else ""))
     summary = {"n": len(data), "classes": len(clf.classes_), "vocab": len(clf.vocab_), "epochs": clf.n_iter_,
                "best_epoch": clf.best_epoch_, "n_params": clf.n_params(), "seconds": round(clf.fit_seconds_, 3),
+               "tokens": clf.n_tokens_, "tokens_per_second": round(clf.tokens_per_second_),
                "output": str(args.output)}
     if args.json:
         emit_json(summary)
@@ -426,12 +428,17 @@ def cmd_test(args):
         if unseen:
             raise DataError(f"label {unseen[0]!r} was not seen in training (the model knows "
                             f"{', '.join(sorted(known))})", **data.where(i))
+    t0 = time.perf_counter()
     labels, _ = clf.predict_top_k(data.texts, k=args.k, threshold=args.threshold)
+    seconds = time.perf_counter() - t0
     labels = [[str(x) for x in row] for row in labels]
     hits = sum(len(set(row) & g) for row, g in zip(labels, gold))
     n_pred = sum(len(row) for row in labels)
     n_gold = sum(len(g) for g in gold)
     metrics = {"n": len(data), f"P@{args.k}": hits / n_pred if n_pred else 0.0, f"R@{args.k}": hits / n_gold}
+    n_tokens = clf.count_tokens(data.texts)
+    logger.info("predicted %d documents (%d tokens) in %.2f s: %.0f tokens/s", len(data), n_tokens, seconds,
+                n_tokens / max(seconds, 1e-9))
     if not clf.multilabel_:
         pred = np.asarray(clf.predict(data.texts)).astype(str)
         truth = np.asarray([next(iter(g)) for g in gold])
@@ -447,6 +454,8 @@ def cmd_test(args):
         truth = np.array([[str(c) in g for c in clf.classes_] for g in gold])
         metrics["accuracy"] = float(np.mean(np.all(P.astype(bool) == truth, axis=1)))
         metrics["macro_f1"] = float(f1_score(truth, P.astype(bool), average="macro", zero_division=0))
+    metrics["tokens"] = n_tokens
+    metrics["tokens_per_second"] = round(n_tokens / max(seconds, 1e-9))
     if args.json:
         emit_json(metrics)
     else:

@@ -630,9 +630,24 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                                None if incremental else member_val)
         self._assemble()
         self.fit_seconds_ = time.perf_counter() - t0
-        self.n_tokens_ = getattr(docs, "n_tokens", None) or int(np.sum(docs.lengths))
-        self.tokens_per_second_ = self.n_tokens_ * self.n_iter_ / max(self.fit_seconds_, 1e-9)
+        self.n_tokens_ = self._count(docs)
+        seconds = sum(sum(h.seconds) for h in self.histories_)
+        epochs = sum(len(h.seconds) for h in self.histories_)
+        # training throughput: tokens read by the training epochs (of every member) per second of them
+        self.tokens_per_second_ = self.n_tokens_ * epochs / max(seconds, 1e-9)
         return self
+
+    @staticmethod
+    def _count(docs) -> int:
+        n = getattr(docs, "n_tokens", None)
+        return int(n) if n is not None else int(np.sum(docs.lengths))
+
+    def count_tokens(self, X) -> int:
+        """Tokens of documents ``X`` as this model reads them (after ``max_length``), for throughput figures."""
+        check_is_fitted(self, "vocab_")
+        enc = getattr(self, "encoder_", None)
+        toks = enc.tokens(_as_documents(X)) if enc is not None else self._tokens(_as_documents(X))
+        return sum(len(t) for t in toks)
 
     def _featurize_fit(self, X, targets, train_idx):
         """Fit the features (encoder, or vocabulary and bigram list for id documents) and encode ``X``.
@@ -669,13 +684,22 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             Z = self._logits(model, Vd)
             return {"loss": self.loss_(Z, Vt)[0], "accuracy": self._accuracy(Z, Vt)}
 
+        n_tokens = self._count(docs)
+
+        def progress(epoch, history, improved):
+            secs = history.seconds[-1]
+            history.tokens_per_second = getattr(history, "tokens_per_second", []) + [n_tokens / max(secs, 1e-9)]
+            if self.verbose:
+                logger.info("member %d epoch %d: %d tokens in %.2f s, %.0f tokens/s", k + 1, epoch, n_tokens, secs,
+                            history.tokens_per_second[-1])
+
         hist = fit(self.members_[k], self.loss_, self.optimizers_[k], docs, targets, epochs=epochs,
                    batch_size=min(int(self.batch_size), len(docs)), rng=self._shuffle_rngs[k],
                    sample_weight=sample_weight, validate=validate if val is not None else None,
                    monitor=self.monitor, mode="min" if self.monitor == "loss" else "max",
                    n_iter_no_change=int(self.n_iter_no_change) if val is not None and self.n_iter_no_change else None,
                    tol=float(self.tol), restore_best=val is not None, verbose=bool(self.verbose),
-                   history=self.histories_[k] if k < len(self.histories_) else None)
+                   history=self.histories_[k] if k < len(self.histories_) else None, on_epoch_end=progress)
         if k >= len(self.histories_):
             self.histories_.append(hist)
         if val is not None and not hist.stopped_early and epochs > 1:

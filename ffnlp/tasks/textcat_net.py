@@ -35,16 +35,19 @@ class _BagOps:
     """Weighted bag products on the host (scipy sparse), with the signatures of the backend's ``bag_sum``."""
 
     @staticmethod
-    def _matrix(ids, weights, lengths, dtype):
-        rows, inv = np.unique(ids, return_inverse=True)
-        data = np.ones(ids.shape[0], dtype=dtype) if weights is None else np.asarray(weights, dtype=dtype)
-        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        A = sp.csr_matrix((data, inv.reshape(-1), indptr), shape=(lengths.shape[0], rows.shape[0]))
-        return A, rows
+    def distinct(ids, rows=None, inverse=None):
+        """(sorted distinct ids, inverse), unless the batch brought them."""
+        if rows is None or inverse is None:
+            rows, inverse = np.unique(ids, return_inverse=True)
+        return rows, inverse.reshape(-1)
 
-    def bag_sum(self, E, ids, weights, lengths):
-        """``Y[i] = sum_{t in bag i} w_t E[ids_t]``: E (V, d), ids (N,), weights (N,) -> Y (n, d)."""
-        A, rows = self._matrix(ids, weights, lengths, E.dtype)
+    def bag_sum(self, E, ids, weights, lengths, rows=None, inverse=None):
+        """``Y[i] = sum_{t in bag i} w_t E[ids_t]``: E (V, d), ids (N,), weights (N,) -> Y (n, d), and the
+        cache of the backward pass."""
+        rows, inverse = self.distinct(ids, rows, inverse)
+        data = np.ones(ids.shape[0], dtype=E.dtype) if weights is None else weights.astype(E.dtype, copy=False)
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        A = sp.csr_matrix((data, inverse, indptr), shape=(lengths.shape[0], rows.shape[0]))
         return np.asarray(A @ E[rows], dtype=E.dtype), (A, rows)
 
     @staticmethod
@@ -130,7 +133,7 @@ class WeightedEmbeddingBag(Embedding):
             raise ValueError(f"WeightedEmbeddingBag: ids must lie in [0, {self.vocab_size}), got range "
                              f"[{ids.min()}, {ids.max()}]")
         E = self.params["E"]
-        Y, cache = _OPS.bag_sum(E, ids, weights, lengths)                      # (n, embedding_dim)
+        Y, cache = _OPS.bag_sum(E, ids, weights, lengths, X.rows, X.inverse)   # (n, embedding_dim)
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"WeightedEmbeddingBag.backprop: dY {dY.shape} != Y {Y.shape}"
@@ -180,17 +183,21 @@ class DirectBag(Layer):
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
             raise ValueError(f"DirectBag: ids must lie in [0, {self.vocab_size}), got [{ids.min()}, {ids.max()}]")
         U = self.params["U"]
-        W = U[ids]                                                             # (N, n_out)
+        rows, inverse = _OPS.distinct(ids, X.rows, X.inverse)
+        W = U[rows]                                                            # (n_used, n_out)
         if self.residual:
             W += 1
-        Y = _OPS.segment_sum(S * W, lengths)                                   # (n, n_out)
+        Y = _OPS.segment_sum(S * W[inverse], lengths)                          # (n, n_out)
         if not is_train:
             return Y, None
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"DirectBag.backprop: dY {dY.shape} != Y {Y.shape}"
             G = np.repeat(dY, lengths, axis=0) * S                             # (N, n_out)
-            _record(self, "U", _OPS.scatter_add(self.grads["U"], ids, G))
+            dU = self.grads["U"]
+            for c in range(self.n_out):                                        # rows are distinct
+                dU[rows, c] += np.bincount(inverse, weights=G[:, c], minlength=rows.shape[0]).astype(dU.dtype)
+            _record(self, "U", rows)
             return None
 
         return Y, backprop

@@ -333,11 +333,14 @@ def _ovr_ratios(F, Y, alpha):
 
 class Bag(NamedTuple):
     """A ragged batch of ids with per-item weights: ``data`` (n_items,) int64, ``lengths`` (n_bags,) with
-    ``lengths.sum() == n_items``, ``weights`` (n_items,) or (n_items, n_out) float32."""
+    ``lengths.sum() == n_items``, ``weights`` (n_items,) or (n_items, n_out) float32; optionally ``rows``
+    (n_used,), the distinct ids sorted, and ``inverse`` (n_items,) with ``rows[inverse] == data``."""
 
     data: np.ndarray
     lengths: np.ndarray
     weights: np.ndarray
+    rows: np.ndarray | None = None
+    inverse: np.ndarray | None = None
 
     def __len__(self):
         return len(self.lengths)
@@ -375,11 +378,11 @@ class EncodedDocuments:
         The fitted encoder, for the weights and scales.
     """
 
-    def __init__(self, ids, lengths, tf, encoder: "DocumentEncoder"):
+    def __init__(self, ids, lengths, tf, encoder: "DocumentEncoder", tokens=None):
         self.ids, self.lengths, self.tf = ids, np.asarray(lengths, dtype=np.int64), tf
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         self.encoder = encoder
-        self.n_tokens = None
+        self.tokens = tokens  # (n_documents,) tokens read from each document, or None
         enc = encoder
         seg = np.repeat(np.arange(len(self.lengths)), self.lengths)                    # (n_items,)
         # embedding weights, once for all documents
@@ -403,27 +406,48 @@ class EncodedDocuments:
     def __len__(self):
         return self.lengths.shape[0]
 
+    @property
+    def n_tokens(self):
+        """Tokens read from the documents (None if unknown)."""
+        return None if self.tokens is None else int(self.tokens.sum())
+
     def take(self, idx) -> FeatureBatch:
         idx = np.asarray(idx)
         lengths = self.lengths[idx]                                                  # (b,)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         flat = np.arange(int(lengths.sum())) + np.repeat(self.starts[idx] - offsets, lengths)  # (n_items,)
         ids = self.ids[flat]
+        rows, inverse = self._distinct(ids)
         mask = self.embed_mask[flat]
         if mask.all():
-            embed = Bag(ids, lengths, self.embed_weights[flat])
-        else:
+            embed = Bag(ids, lengths, self.embed_weights[flat], rows, inverse)
+        else:  # the embedded features are the smallest ids: their rows are a prefix of ``rows``
             seg = np.repeat(np.arange(idx.shape[0]), lengths)
+            k = int(np.searchsorted(rows, self.encoder.n_embedded_))
             embed = Bag(ids[mask], np.bincount(seg[mask], minlength=idx.shape[0]).astype(np.int64),
-                        self.embed_weights[flat[mask]])
+                        self.embed_weights[flat[mask]], rows[:k], inverse[mask])
         R = self.encoder.nb_ratios_
         direct = None
         if R is not None:
             S = R[ids]                                                               # (n_items, n_out)
             if self.direct_weights is not None:
                 S = S * self.direct_weights[flat][:, None]
-            direct = Bag(ids, lengths, S)
+            direct = Bag(ids, lengths, S, rows, inverse)
         return FeatureBatch(embed, direct)
+
+    def _distinct(self, ids):
+        """(sorted distinct ids, inverse) by marking a table of the features: O(n_features + n_items), no sort."""
+        if getattr(self, "_mark", None) is None:
+            self._mark = np.zeros(self.encoder.n_features_, dtype=bool)
+        mark = self._mark
+        mark[ids] = True
+        rows = np.flatnonzero(mark)
+        mark[rows] = False
+        pos = np.empty(self.encoder.n_features_, dtype=np.int64) if getattr(self, "_pos", None) is None \
+            else self._pos
+        self._pos = pos
+        pos[rows] = np.arange(rows.shape[0])
+        return rows, pos[ids]
 
     def all(self) -> FeatureBatch:
         return self.take(np.arange(len(self)))
@@ -433,7 +457,8 @@ class EncodedDocuments:
         lengths = self.lengths[idx]
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         flat = np.arange(int(lengths.sum())) + np.repeat(self.starts[idx] - offsets, lengths)
-        return EncodedDocuments(self.ids[flat], lengths, self.tf[flat], self.encoder)
+        return EncodedDocuments(self.ids[flat], lengths, self.tf[flat], self.encoder,
+                                None if self.tokens is None else self.tokens[idx])
 
 
 class DocumentEncoder(BaseEstimator):
@@ -561,7 +586,7 @@ class DocumentEncoder(BaseEstimator):
         d, f = uniq // self.n_features_, uniq % self.n_features_
         indptr = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=len(toks)))])
         C = sp.csr_matrix((tf.astype(np.float64), f, indptr), shape=(len(toks), self.n_features_))
-        return C, int(lengths.sum())
+        return C, np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
 
     # -- fit / transform --------------------------------------------------------------------------------
     def fit(self, X, Y=None):
@@ -592,21 +617,17 @@ class DocumentEncoder(BaseEstimator):
             R = (multinomial_nb_log_probs(F, Y.argmax(axis=1), Y.shape[1], float(self.nb_alpha))
                  if self.nb == "multinomial" else _ovr_ratios(F, Y, float(self.nb_alpha)))
             self.nb_ratios_ = R.astype(np.float32)
-        out = self._encoded(C)
-        out.n_tokens = n_tok
-        return out
+        return self._encoded(C, n_tok)
 
     def transform(self, X) -> EncodedDocuments:
         """Documents -> :class:`EncodedDocuments` with the fitted vocabulary, n-grams and statistics."""
         check_is_fitted(self, "vocab_")
         C, n_tok = self._counts(self.tokens(as_documents(X)))
-        out = self._encoded(C)
-        out.n_tokens = n_tok
-        return out
+        return self._encoded(C, n_tok)
 
-    def _encoded(self, C):
+    def _encoded(self, C, tokens):
         lengths = np.diff(C.indptr).astype(np.int64)
-        return EncodedDocuments(C.indices.astype(np.int64), lengths, C.data.astype(np.float32), self)
+        return EncodedDocuments(C.indices.astype(np.int64), lengths, C.data.astype(np.float32), self, tokens)
 
     def _validate(self):
         if self.weighting not in ("tfidf", "mean"):

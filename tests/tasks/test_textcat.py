@@ -370,6 +370,44 @@ def test_files_without_nb_style_load_as_the_mean_style(tmp_path, binary_data):
     np.testing.assert_array_equal(again.predict_proba(Xt), clf.predict_proba(Xt))
 
 
+def test_format1_files_written_before_the_encoder_load_and_predict_as_then():
+    """A file written by the release before the DocumentEncoder (ids in, idf and NB ratios inside the layers:
+    an ensemble of 2 members with NB direct connections) loads and gives the probabilities it gave then."""
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    ref = json.loads((data / "textcat_format1.json").read_text())
+    clf = load_textcat_model(data / "textcat_format1.npz")
+    assert clf.encoder_ is None and len(clf.members_) == 2
+    np.testing.assert_allclose(clf.predict_proba(ref["texts"]), ref["proba"], rtol=1e-5, atol=1e-7)
+    assert clf.classes_.tolist() == ref["classes"]
+
+
+def test_files_of_a_newer_format_are_refused_naming_the_version(tmp_path, fitted):
+    import json
+
+    path = fitted.save(tmp_path / "m.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["__meta__"][()]))
+    assert meta["format"] == 2
+    meta["format"] = 7
+    arrays["__meta__"] = np.array(json.dumps(meta, sort_keys=True))
+    np.savez(tmp_path / "new.npz", **arrays)
+    with pytest.raises(ModelFileError, match="format 7 is newer"):
+        load_textcat_model(tmp_path / "new.npz")
+
+
+def test_partial_fit_after_load_continues_training(tmp_path, fitted, binary_data):
+    (X, y), (Xt, yt) = binary_data
+    again = load_textcat_model(fitted.save(tmp_path / "m.npz"))
+    before = again.predict_proba(Xt)
+    again.partial_fit(X, y)
+    assert not np.allclose(again.predict_proba(Xt), before) and again.score(Xt, yt) > 0.85
+    assert again.tokens_per_second_ > 0
+
+
 def test_save_load_round_trip(tmp_path, fitted, binary_data):
     _, (Xt, _) = binary_data
     path = fitted.save(tmp_path / "m.npz")

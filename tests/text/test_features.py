@@ -1,0 +1,102 @@
+"""DocumentEncoder: the features, TF-IDF weights and NB ratios it computes once, against scikit-learn."""
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from ffnlp.text.features import (DocumentEncoder, NBFeatureWeighter, bigram_pairs, hashed_bigrams,
+                                 multinomial_nb_log_probs)
+
+DOCS = [["good", "film", "good"], ["bad", "film"], ["dull", "bad", "plot", "bad"], ["good", "plot"], ["film"]]
+Y = np.array([[1.0], [0.0], [0.0], [1.0], [1.0]])
+
+
+def _sklearn_columns(enc, vectorizer):
+    """Column of each encoder feature id in a fitted vectorizer's vocabulary (words only)."""
+    return {i: vectorizer.vocabulary_[w] for i, w in enumerate(enc.vocab_.itos) if w in vectorizer.vocabulary_}
+
+
+def test_tfidf_weights_equal_tfidf_vectorizer_with_sublinear_tf():
+    enc = DocumentEncoder(bigrams=False, nb=None)
+    docs = enc.fit_transform(DOCS)
+    tv = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True).fit(DOCS)
+    ref = tv.transform(DOCS).toarray()                                    # (5, n_words)
+    cols = _sklearn_columns(enc, tv)
+    batch = docs.all().embed
+    seg = np.repeat(np.arange(len(DOCS)), batch.lengths)
+    got = np.zeros_like(ref)
+    for d, i, w in zip(seg, batch.data, batch.weights):
+        got[d, cols[int(i)]] += w
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    assert batch.weights.dtype == np.float32
+
+
+def test_nb_ratios_equal_nb_feature_weighter_on_binary_counts():
+    enc = DocumentEncoder(bigrams=False).fit(DOCS, Y)
+    cv = CountVectorizer(analyzer=lambda d: d, binary=True).fit(DOCS)
+    r = NBFeatureWeighter().fit(cv.transform(DOCS), Y[:, 0]).r_[0]
+    cols = _sklearn_columns(enc, cv)
+    # words absent from training have zero counts in both classes; the encoder's specials likewise
+    for i, c in cols.items():
+        assert enc.nb_ratios_[i, 0] == pytest.approx(r[c], rel=1e-5)
+    batch = enc.transform([["good", "good", "film"]]).take([0])
+    assert batch.direct.weights[:, 0].tolist() == pytest.approx(
+        [enc.nb_ratios_[i, 0] for i in batch.direct.data])                  # presence: each feature once
+
+
+def test_multinomial_ratios_are_centred_log_probabilities():
+    import scipy.sparse as sp
+
+    F = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=float))
+    R = multinomial_nb_log_probs(F, np.array([0, 0, 1]), 2, alpha=1.0)
+    # class 0: counts 1 + [2, 1, 0] = [3, 2, 1] / 6; class 1: 1 + [0, 0, 1] = [1, 1, 2] / 4
+    lp = np.log(np.array([[3, 2, 1], [1, 1, 2]]) / np.array([[6], [4]]))
+    np.testing.assert_allclose(R, (lp - lp.mean(axis=0)).T)
+
+
+def test_exact_and_hashed_bigrams():
+    enc = DocumentEncoder().fit(DOCS, Y)
+    V = len(enc.vocab_)
+    docs = enc.transform([["good", "film"], ["plot", "good"]])
+    a = docs.take([0]).direct.data
+    assert len(a) == 3 and (a >= V).sum() == 1                              # "good film" was seen
+    assert ((docs.take([1]).direct.data) >= V).sum() == 0                   # "plot good" was not: dropped
+    assert docs.take([0]).embed.lengths.tolist() == [2]                     # bigrams are not embedded
+    hashed = DocumentEncoder(n_buckets=1000).fit(DOCS, Y)
+    ids = hashed.vocab_.encode(["good", "film"])
+    h = hashed.transform([["good", "film"]]).take([0]).direct.data
+    ref = hashed_bigrams(ids, np.array([2]), 1000, len(hashed.vocab_)).ids[2]
+    assert sorted(h.tolist()) == sorted(ids.tolist() + [int(ref)]) and hashed.n_features_ == V + 1000
+
+
+def test_embed_ngrams_and_mean_weighting():
+    enc = DocumentEncoder(nb=None, embed_ngrams=True, weighting="mean").fit(DOCS)
+    batch = enc.transform([["good", "film", "good"]]).take([0])
+    # good, film, "good film", "film good": every feature has an embedding row
+    assert enc.n_embedded_ == enc.n_features_ and batch.embed.lengths.tolist() == [4]
+    assert batch.embed.weights.sum() == pytest.approx(1.0)
+    w = dict(zip(batch.embed.data.tolist(), batch.embed.weights.tolist()))
+    assert w[enc.vocab_.stoi["good"]] == pytest.approx(2 / 5)                # tf / (3 words + 2 bigrams)
+
+
+def test_take_matches_subset_and_state_round_trip():
+    enc = DocumentEncoder().fit(DOCS, Y)
+    docs = enc.transform(DOCS)
+    a, b = docs.take([3, 1]), docs.subset([3, 1]).all()
+    for x, z in zip(a.embed + a.direct, b.embed + b.direct):
+        np.testing.assert_array_equal(x, z)
+    meta, arrays = enc.state()
+    again = DocumentEncoder.from_state(meta, arrays)
+    c = again.transform(DOCS).take([3, 1])
+    np.testing.assert_array_equal(c.direct.weights, a.direct.weights)
+    np.testing.assert_array_equal(c.embed.weights, a.embed.weights)
+
+
+def test_bad_input_and_options():
+    with pytest.raises(ValueError, match="one string"):
+        DocumentEncoder().fit("a film")
+    with pytest.raises(ValueError, match="weighting"):
+        DocumentEncoder(weighting="bm25").fit(DOCS)
+    with pytest.raises(ValueError, match="shape"):
+        DocumentEncoder().fit(DOCS, np.ones((2, 1)))
+    a, b, doc = bigram_pairs(np.array([1, 2, 3]), np.array([2, 1]))
+    assert list(zip(a, b, doc)) == [(1, 2, 0)]
