@@ -20,6 +20,7 @@ class Concatenate(Layer):
         if not layers:
             raise ValueError("Concatenate needs at least one layer")
         self.layers = list(layers)
+        self.ops = self.layers[0].ops          # a container lives where its children do
 
     @property
     def children(self):

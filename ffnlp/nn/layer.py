@@ -107,6 +107,22 @@ class Layer:
         if grad:
             self.grads[name] = self.ops.alloc_like(self.params[name])
 
+    def _touch(self, key, ids, rows, first_free=0):
+        """Record the rows of ``params[key]`` that a backward pass touched, for lazy optimizer updates:
+        the sorted ids ``rows`` that the CPU's scatter-add returns, or, on a device (``rows`` None), a
+        boolean mask over the table set at ``ids`` (fixed size, no host sync)."""
+        prev = self.sparse.get(key)
+        if rows is not None:
+            if first_free:
+                rows = rows[rows >= first_free]
+            self.sparse[key] = self.ops.union(prev, rows)
+            return
+        mask = prev if prev is not None else self.ops.alloc(self.params[key].shape[0], bool)
+        mask[ids.reshape(-1)] = True
+        if first_free:
+            mask[:first_free] = False
+        self.sparse[key] = mask
+
     def astype(self, dtype) -> "Layer":
         """Cast every parameter (and gradient) to ``dtype`` in place of the dicts; returns self."""
         for layer in self.walk():
@@ -206,6 +222,7 @@ class Chain(Layer):
         if not layers:
             raise ValueError("chain() needs at least one layer")
         self.layers = list(layers)
+        self.ops = self.layers[0].ops          # a container lives where its children do
 
     @property
     def children(self):

@@ -266,8 +266,7 @@ class Embedding(Layer):
         if not self.trainable:
             return
         rows = self.ops.scatter_add(self.grads["E"], ids.reshape(-1), dV.reshape(-1, self.embedding_dim))
-        if rows is not None:
-            self.sparse["E"] = self.ops.union(self.sparse.get("E"), rows)
+        self._touch("E", ids, rows)
 
     def __call__(self, ids, *, is_train):
         if isinstance(ids, Ragged):

@@ -93,9 +93,7 @@ class EmbeddingBag(Embedding):
             if self.n_frozen:
                 G = G * (plan.rows >= self.n_frozen)[:, None]
             rows = ops.scatter_add(self.grads["E"], plan.rows, G)
-            if rows is not None:
-                rows = rows[rows >= self.n_frozen] if self.n_frozen else rows
-                self.sparse["E"] = ops.union(self.sparse.get("E"), rows)
+            self._touch("E", plan.rows, rows, self.n_frozen)
             return None
 
         return Y, backprop
@@ -192,6 +190,10 @@ class ConvPool(Layer):
         return {"n_in": self.n_in, "n_out": self.n_out, "window": self.window, "activation": self.activation,
                 "pool": self.pool}
 
+    def _moved(self):
+        super()._moved()
+        self._act.ops = self._pool.ops = self.ops     # the inner activation and pool are not children
+
     def _window_index(self, lengths):
         """Rows of the zero-padded flat array for every window, and where the real items sit in it
         (index arithmetic on the host lengths; the index arrays then move to the backend once)."""
@@ -262,7 +264,7 @@ class WordDropout(Dropout):
         keep = self.rng.random(X.data.shape[0]) >= self.rate            # (N,) host
         new_lengths = host.segment_sum(keep.astype("int64")[:, None], lengths)[:, 0]  # (n,)
         kept = self.ops.asarray(host.xp.flatnonzero(keep))
-        return Ragged(X.data[kept], new_lengths), lambda dY: None
+        return Ragged(self.ops.asarray(X.data)[kept], new_lengths), lambda dY: None
 
 
 class PartlyFrozenEmbedding(Embedding):
@@ -288,10 +290,7 @@ class PartlyFrozenEmbedding(Embedding):
         free = ids >= self.n_frozen                                     # (N,)
         dV = dV.reshape(-1, self.embedding_dim) * free[:, None]
         rows = self.ops.scatter_add(self.grads["E"], ids, dV)
-        if rows is not None:
-            rows = rows[rows >= self.n_frozen]
-            if rows.shape[0]:
-                self.sparse["E"] = self.ops.union(self.sparse.get("E"), rows)
+        self._touch("E", ids, rows, self.n_frozen)
 
 
 class Ensemble(Layer):
@@ -311,6 +310,7 @@ class Ensemble(Layer):
         if reduce not in ("mean", "sum"):
             raise ValueError(f"Ensemble: reduce must be 'mean' or 'sum', got {reduce!r}")
         self.members = list(members)
+        self.ops = self.members[0].ops          # a container lives where its children do
         self.reduce = reduce
 
     def get_config(self):
@@ -418,8 +418,7 @@ class ScaledBag(Layer):
         def backprop(dY):
             assert dY.shape == Y.shape, f"ScaledBag.backprop: dY {dY.shape} != Y {Y.shape}"
             touched = ops.scatter_add(self.grads["U"], rows, R * plan.apply_T(dY))
-            if touched is not None:
-                self.sparse["U"] = ops.union(self.sparse.get("U"), touched)
+            self._touch("U", rows, touched)
             return None
 
         return Y, backprop

@@ -38,7 +38,9 @@ from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, frequency_cla
 from ffnlp.nn.layer import Chain, chain, load_model, rng_states, save_model, set_rng_states
 from ffnlp.nn.layers import ACTIVATIONS, Dense, Dropout, Identity, Window
 from ffnlp.nn.optimizers import SGD, Adam
+from ffnlp.nn.training import Callback, HalveLROnPlateau, History, fit
 from ffnlp.text import Vocab, context_windows, iter_window_batches, tokenize
+from ffnlp.text.windows import WindowStream
 
 logger = logging.getLogger(__name__)
 
@@ -403,7 +405,7 @@ class WindowLM(_TextLM):
         ndarray of shape (vocab_size,) or (batch, vocab_size), float64; rows sum to 1.
         """
         X, single = self._context_rows(context_ids)
-        P = self.output.predict_proba(self.body.predict(X)).astype(np.float64)
+        P = self.net.ops.to_host(self.output.predict_proba(self.body.predict(X))).astype(np.float64)
         P /= P.sum(axis=1, keepdims=True)
         return P[0] if single else P
 
@@ -651,9 +653,93 @@ def _resumable(old: LMConfig, new: LMConfig) -> list[str]:
     return sorted(k for k in a if k not in free and a[k] != b.get(k))
 
 
+def _history_from_records(records, best, best_epoch) -> History:
+    """The engine's :class:`History` of a resumed run, rebuilt from the LM's per-epoch records."""
+    h = History()
+    for r in records:
+        h.loss.append(r["train_loss"])
+        h.val.append({"valid_perplexity": r["valid_perplexity"]})
+        h.seconds.append(r["seconds"])
+        h.examples_per_second.append(r["tokens_per_second"])
+        h.lr.append(r["lr"])
+        h.examples.append(r["tokens"])
+    h.best_score, h.best_epoch = (float(best), int(best_epoch)) if best_epoch else (None, None)
+    return h
+
+
+class _LMRecords(Callback):
+    """Validates every epoch (perplexity of the validation stream) and keeps the LM's epoch records."""
+
+    def __init__(self, records, n_train, lm, valid):
+        self.records, self.n_train, self.lm, self.valid = records, n_train, lm, valid
+
+    def validate(self, _model=None) -> dict:
+        t1 = time.perf_counter()
+        v = self.lm.perplexity(self.valid).perplexity
+        self.valid_seconds = time.perf_counter() - t1
+        return {"valid_perplexity": v}
+
+    def on_epoch_end(self, state):
+        h = state.history
+        loss = h.loss[-1]
+        self.records.append({
+            "epoch": state.epoch, "train_loss": loss, "train_perplexity": math.exp(min(loss, 700)),
+            "valid_perplexity": h.val[-1]["valid_perplexity"], "seconds": h.seconds[-1],
+            "valid_seconds": getattr(self, "valid_seconds", 0.0), "tokens_per_second": h.examples_per_second[-1],
+            "lr": h.lr[-1], "tokens": h.examples[-1], "partial": state.partial_epoch})
+
+
+class _LMLog(Callback):
+    """The LM's progress lines: every ``log_every`` batches and after every epoch, with perplexities."""
+
+    def __init__(self, config, verbose):
+        self.config, self.log = config, (logger.info if verbose else logger.debug)
+
+    def on_epoch_begin(self, state):
+        self._t0 = time.perf_counter()
+
+    def on_batch_end(self, state):
+        every = self.config.log_every
+        if every and state.batch % every == 0:
+            el = time.perf_counter() - self._t0
+            mean = state.epoch_loss_sum / max(state.epoch_seen, 1)
+            self.log("epoch %d batch %d/%d loss %.4f (ppl %.1f) %.0f tokens/s", state.epoch + 1, state.batch,
+                     state.n_batches, mean, math.exp(min(mean, 700)), state.epoch_seen / el if el > 0 else 0.0)
+
+    def on_epoch_end(self, state):
+        h = state.history
+        self.log("epoch %d/%d loss %.4f (train ppl %.1f) valid ppl %.2f%s %.0f tokens/s %.1fs", state.epoch,
+                 self.config.epochs, h.loss[-1], math.exp(min(h.loss[-1], 700)), h.val[-1]["valid_perplexity"],
+                 " *" if state.improved else "", h.examples_per_second[-1], h.seconds[-1])
+
+    def on_train_end(self, state):
+        h = state.history
+        if h.stopped_early:
+            self.log("stopping: %s (best valid ppl %.2f at epoch %d)", h.stop_reason, h.best_score or math.inf,
+                     h.best_epoch or 0)
+
+
+class _LMCheckpoint(Callback):
+    """After every epoch, the full training state to ``path`` (atomically), so a run can be resumed: the
+    parameters, the optimizer's moments, the shuffling and dropout generators, the records, the best
+    epoch's parameters (when they are not the current ones) and the learning-rate halvings."""
+
+    def __init__(self, path, lm, records):
+        self.path, self.lm, self.records = path, lm, records
+
+    def on_epoch_end(self, state):
+        h = state.history
+        best_epoch = h.best_epoch or 0
+        _save_checkpoint(self.path, self.lm, state.optimizer, {
+            "epoch": state.epoch, "rng": state.rng.bit_generator.state, "layer_rngs": rng_states(self.lm.net),
+            "history": self.records, "best": h.best_score if h.best_score is not None else math.inf,
+            "best_epoch": best_epoch, "no_change": state.no_change, "halvings": state.extra.get("halvings", 0)},
+            best_params=None if best_epoch == state.epoch or state.best_params is None else state.best_params)
+
+
 def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None, checkpoint=None,
              resume: bool = False, verbose: bool = True, evaluate_test: bool = False,
-             meta: dict | None = None) -> TrainResult:
+             meta: dict | None = None, device="cpu", callbacks=()) -> TrainResult:
     """Train a :class:`WindowLM`, validating every epoch and keeping the best.
 
     Parameters
@@ -665,7 +751,8 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         streams ``"train"``, ``"valid"`` (and optionally ``"test"``) plus ``vocab``.
     vocab : Vocab, optional
     output : path, optional
-        The best model so far is written here (atomically) whenever validation perplexity improves.
+        The best model is written here (atomically) when training ends; an interrupted or diverged run
+        leaves the file that was there (the checkpoint holds the running state).
     checkpoint : path, optional
         After every epoch the full training state (parameters, optimizer state, epoch, shuffling
         generator, history) is written here (atomically), so a run can be resumed.
@@ -678,6 +765,11 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
         Also report the test perplexity of the best model.
     meta : dict, optional
         Extra JSON metadata stored in the ``output`` file (e.g. the corpus it was trained on).
+    device : {"cpu", "gpu", "auto"} or Ops, default "cpu"
+        The array backend to train on (see :mod:`ffnlp.nn.backends`); the returned model stays there
+        (``result.model.net.to_ops("cpu")`` moves it back; files are always written from the host).
+    callbacks : sequence of :class:`ffnlp.nn.training.Callback`
+        More hooks of the training engine (progress bars, a distributed gradient exchange).
 
     Returns
     -------
@@ -723,121 +815,65 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
             kv = load_word_vectors(config.embeddings)
         n = lm.set_embeddings(kv)
         log("embeddings: %d of %d rows from %s", n, len(vocab), config.embeddings)
-    halvings = 0
+    lm.net.to_ops(device)
+    body, out, net = lm.body, lm.output, lm.net
     opt = make_optimizer(config)
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 1]))
-    history: list[dict] = []
-    start_epoch, best, best_epoch, no_change = 0, math.inf, 0, 0
+    records: list[dict] = []
+    hist = History()
+    start_epoch, resumed = 0, {}
     if resume and checkpoint is not None and Path(checkpoint).exists():
-        net, meta, extra = load_model(checkpoint, kind=CHECKPOINT_KIND)
-        old = LMConfig.from_dict(meta["config"])
-        diff = _resumable(old, config)
+        ckpt, cmeta, extra = load_model(checkpoint, kind=CHECKPOINT_KIND)
+        diff = _resumable(LMConfig.from_dict(cmeta["config"]), config)
         if diff:
             raise ModelFileError(f"{checkpoint}: checkpoint was trained with other settings ({', '.join(diff)}); "
                                  "start a new run or give the same settings")
-        if Vocab.from_dict(meta["vocab"]).fingerprint() != vocab.fingerprint():
+        if Vocab.from_dict(cmeta["vocab"]).fingerprint() != vocab.fingerprint():
             raise ModelFileError(f"{checkpoint}: checkpoint has another vocabulary")
-        lm.net.set_params_from({p: layer.params[k] for p, layer, k in net.named_params()})
-        st = meta["training"]
+        net.set_params_from(ckpt.host_params())
+        st = cmeta["training"]
         halvings = st.get("halvings", 0)
         opt = make_optimizer(config, lr_scale=0.5 ** halvings)
-        opt.load_state_dict(lm.net, {k[len("opt."):]: v for k, v in extra.items() if k.startswith("opt.")})
+        opt.load_state_dict(net, {k[len("opt."):]: v for k, v in extra.items() if k.startswith("opt.")})
         rng.bit_generator.state = st["rng"]
         if "layer_rngs" in st:
-            set_rng_states(lm.net, st["layer_rngs"])
-        history, start_epoch = st["history"], st["epoch"]
-        best, best_epoch, no_change = st["best"], st["best_epoch"], st["no_change"]
-        log("resumed from %s after epoch %d (best valid ppl %.2f at epoch %d)", checkpoint, start_epoch, best,
-            best_epoch)
+            set_rng_states(net, st["layer_rngs"])
+        records, start_epoch = st["history"], st["epoch"]
+        best_epoch = st["best_epoch"]
+        hist = _history_from_records(records, st["best"], best_epoch)
         saved_best = {k[len("best."):]: v for k, v in extra.items() if k.startswith("best.")}
-        best_params = saved_best or (lm.net.copy_params() if best_epoch else None)
-    else:
-        best_params = None
+        resumed = {"best_params": ({k: net.ops.asarray(v) for k, v in saved_best.items()} if saved_best
+                                   else (net.copy_params() if best_epoch else None)),
+                   "no_change": st["no_change"], "halvings": halvings}
+        log("resumed from %s after epoch %d (best valid ppl %.2f at epoch %d)", checkpoint, start_epoch, st["best"],
+            best_epoch)
     n_train = int(train.size)
-    log("training %r on %d tokens (valid %d), batch %d, %s lr %g", lm, n_train, valid.size, config.batch_size,
-        config.optimizer, config.learning_rate)
-    body, out, net = lm.body, lm.output, lm.net
-    eos = lm._eos_reset
-    n_batches = -(-n_train // config.batch_size)
-    stopped_early = out_of_time = False
-    epoch = start_epoch
-    for epoch in range(start_epoch + 1, config.epochs + 1):
-        t0 = time.perf_counter()
-        total, seen = 0.0, 0
-        lr = opt.current_lr
-        for step, (X, y) in enumerate(iter_window_batches(train, config.context_size, config.batch_size,
-                                                          bos_id=vocab.bos_id, eos_id=eos, rng=rng)):
-            with np.errstate(over="ignore", invalid="ignore"):      # a diverging run is caught below
-                F, backprop = body(X, is_train=True)               # (b, n_features)
-                value, dF = out.loss(F, y)
-            if not math.isfinite(value):
-                if best_params is not None:
-                    net.set_params_from(best_params)
-                raise DivergenceError(f"training diverged: loss {value} at epoch {epoch}, batch {step + 1}; "
-                                      f"lower the learning rate (now {opt.current_lr:g}). Nothing diverged was saved.")
-            backprop(dF)
-            opt.step(net)
-            total += value * y.size
-            seen += y.size
-            if config.log_every and (step + 1) % config.log_every == 0:
-                el = time.perf_counter() - t0
-                log("epoch %d batch %d/%d loss %.4f (ppl %.1f) %.0f tokens/s", epoch, step + 1, n_batches,
-                    total / seen, math.exp(total / seen), seen / el)
-            if config.max_seconds is not None and time.perf_counter() - t_start > config.max_seconds:
-                out_of_time = True
-                break
-        secs = time.perf_counter() - t0
-        train_loss = total / max(seen, 1)
-        t1 = time.perf_counter()
-        vrep = lm.perplexity(valid)
-        v = vrep.perplexity
-        if not math.isfinite(v):
-            if best_params is not None:
-                net.set_params_from(best_params)
-            raise DivergenceError(f"training diverged: validation perplexity {v} at epoch {epoch}")
-        improved = v < best - config.tol
-        if improved:
-            best, best_epoch, no_change = v, epoch, 0
-            best_params = net.copy_params()
-            if output is not None:
-                lm.save(output, meta={**(meta or {}), "training": {"epoch": epoch, "valid_perplexity": v,
-                                                                   "train_tokens": n_train}})
-        else:
-            no_change += 1
-            if config.halve_lr_on_plateau:  # Mikolov's schedule: back to the best epoch, half the step
-                net.set_params_from(best_params)
-                halvings += 1
-                opt = make_optimizer(config, lr_scale=0.5 ** halvings)
-                log("no improvement: back to epoch %d, learning rate halved to %g", best_epoch, opt.lr)
-        rec = {"epoch": epoch, "train_loss": train_loss, "train_perplexity": math.exp(min(train_loss, 700)),
-               "valid_perplexity": v, "seconds": secs, "valid_seconds": time.perf_counter() - t1,
-               "tokens_per_second": seen / secs if secs > 0 else float("inf"), "lr": lr, "tokens": seen,
-               "partial": out_of_time and seen < n_train}
-        history.append(rec)
-        log("epoch %d/%d loss %.4f (train ppl %.1f) valid ppl %.2f%s %.0f tokens/s %.1fs", epoch, config.epochs,
-            train_loss, rec["train_perplexity"], v, " *" if improved else "", rec["tokens_per_second"], secs)
-        if checkpoint is not None:
-            _save_checkpoint(checkpoint, lm, opt, {"epoch": epoch, "rng": rng.bit_generator.state,
-                                                   "layer_rngs": rng_states(lm.net),
-                                                   "history": history, "best": best, "best_epoch": best_epoch,
-                                                   "no_change": no_change, "halvings": halvings},
-                             best_params=None if best_epoch == epoch else best_params)
-        if config.n_iter_no_change is not None and no_change >= config.n_iter_no_change:
-            stopped_early = True
-            log("stopping: no improvement of the validation perplexity for %d epochs (best %.2f at epoch %d)",
-                no_change, best, best_epoch)
-            break
-        if out_of_time:
-            stopped_early = True
-            log("stopping: time limit of %.0f s reached", config.max_seconds)
-            break
-    if best_params is not None:
-        net.set_params_from(best_params)
+    log("training %r on %d tokens (valid %d), batch %d, %s lr %g, %s", lm, n_train, valid.size, config.batch_size,
+        config.optimizer, config.learning_rate, net.ops.device)
+    windows = WindowStream(train, config.context_size, bos_id=vocab.bos_id, eos_id=lm._eos_reset)
+    extra_callbacks, callbacks = callbacks, [_LMRecords(records, n_train, lm, valid), _LMLog(config, verbose)]
+    if config.halve_lr_on_plateau:
+        callbacks.append(HalveLROnPlateau(lambda scale: make_optimizer(config, lr_scale=scale)))
+    if checkpoint is not None:
+        callbacks.append(_LMCheckpoint(checkpoint, lm, records))
+    callbacks += list(extra_callbacks)
+    remaining = config.epochs - start_epoch
+    if remaining > 0:
+        hist = fit(body, out, opt, windows, epochs=remaining, batch_size=config.batch_size, rng=rng,
+                   validate=callbacks[0].validate,
+                   monitor="valid_perplexity", mode="min", n_iter_no_change=config.n_iter_no_change, tol=config.tol,
+                   history=hist, start_epoch=start_epoch, verbose=False, max_seconds=config.max_seconds,
+                   callbacks=callbacks, state=resumed, trained=net, divergence_factor=None)
+    best = hist.best_score if hist.best_score is not None else math.inf
+    best_epoch = hist.best_epoch or 0
+    if output is not None and best_epoch:
+        lm.save(output, meta={**(meta or {}), "training": {"epoch": best_epoch, "valid_perplexity": float(best),
+                                                           "train_tokens": n_train}})
     seconds = time.perf_counter() - t_start
-    tok = sum(h["tokens"] for h in history)
-    train_secs = sum(h["seconds"] for h in history)
-    result = TrainResult(lm, history, float(best), best_epoch, len(history), seconds,
-                         tok / train_secs if train_secs > 0 else 0.0, stopped_early,
+    tok = sum(h["tokens"] for h in records)
+    train_secs = sum(h["seconds"] for h in records)
+    result = TrainResult(lm, records, float(best), best_epoch, len(records), seconds,
+                         tok / train_secs if train_secs > 0 else 0.0, bool(hist.stopped_early),
                          tokens={k: int(v.size) for k, v in ids.items()})
     if evaluate_test and ids.get("test") is not None and ids["test"].size:
         result.test = lm.perplexity(ids["test"])

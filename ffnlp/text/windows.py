@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["context_windows", "iter_window_batches"]
+__all__ = ["WindowStream", "context_windows", "iter_window_batches"]
 
 
 def _check(ids, context_size: int) -> np.ndarray:
@@ -139,3 +139,44 @@ def iter_window_batches(
         if starts is not None:
             _mask_before_start(X, positions, starts[positions], context_size, bos_id)
         yield X, stream[positions + context_size]
+
+
+class WindowStream:
+    """The (context, target) examples of a token stream as a dataset for the training engine: ``len`` is the
+    number of positions and ``take(positions)`` builds only those windows (as :func:`iter_window_batches`
+    does), so memory stays O(n_tokens).
+
+    Parameters
+    ----------
+    ids : array-like of int, shape (n_tokens,)
+    context_size : int
+    bos_id : int
+    eos_id : int, optional
+        As in :func:`context_windows`.
+
+    Examples
+    --------
+    >>> ds = WindowStream([5, 6, 3, 7, 8], 2, bos_id=2, eos_id=3)
+    >>> X, y = ds.take(np.array([1, 4]))
+    >>> X.tolist(), y.tolist()
+    ([[2, 5], [2, 7]], [6, 8])
+    """
+
+    def __init__(self, ids, context_size: int, *, bos_id: int, eos_id: int | None = None):
+        ids = _check(ids, context_size)
+        self.context_size, self.bos_id = int(context_size), int(bos_id)
+        self.stream = np.concatenate([np.full(context_size, bos_id, dtype=np.int32), ids.astype(np.int32)])
+        self.starts = _sentence_starts(ids, eos_id) if eos_id is not None else None
+        self.offsets = np.arange(context_size)
+        self.n = ids.shape[0]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def take(self, positions) -> tuple[np.ndarray, np.ndarray]:
+        """Contexts (b, context_size) int32 and targets (b,) int32 of the given positions."""
+        positions = np.asarray(positions)
+        X = self.stream[positions[:, None] + self.offsets]
+        if self.starts is not None:
+            _mask_before_start(X, positions, self.starts[positions], self.context_size, self.bos_id)
+        return X, self.stream[positions + self.context_size]
