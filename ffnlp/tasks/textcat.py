@@ -14,9 +14,13 @@ Embeddings start random, from a Word2Vec model trained on the training texts (``
 or from a word2vec-format file (``embeddings="path/to/vectors.txt"``), and are fine-tuned unless
 ``freeze_embeddings``. Word dropout (Iyyer et al.) drops tokens before pooling in training.
 
-Tokenization and the vocabulary are built in :meth:`FFNTextClassifier.fit`; batches are
-:class:`~ffnlp.nn.layers.Ragged` id arrays cut from one flat array with NumPy, so the training loop
-runs no Python code per token.
+Featurization happens once per fit, outside the network: a :class:`~ffnlp.text.features.DocumentEncoder`
+builds the vocabulary and bigram list and computes the TF-IDF weights and naive Bayes ratios, and its
+batches carry them as per-item weights (the networks, assembled in :mod:`ffnlp.tasks.textcat_net`, hold
+parameters only). Batches are cut from flat arrays with NumPy, so the training loop runs no Python code per
+token. The default is lean (issue 11): one network with 20-d embeddings and the NB direct connections,
+trained for 4 epochs. ``doc_vector="conv"``, ``word_dropout`` and model files written before the encoder
+(format 1) read id sequences (:class:`Documents`) instead.
 
 References
 ----------
@@ -88,7 +92,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     doc_vector : {"mean", "conv"}, default="mean"
         Document vector: the average of word (and bigram) embeddings, or the windowed layer pooled over
         positions (see the module docstring).
-    embedding_dim : int, default=100
+    embedding_dim : int, default=20
         Ignored when ``embeddings`` is a file (its vectors' size is used).
     embeddings : {"random", "word2vec"} or path, default="random"
         Initial word vectors: random, a gensim Word2Vec (skip-gram) trained on the training texts, or a
@@ -96,14 +100,14 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     freeze_embeddings : bool, default=False
         Keep pretrained word vectors fixed (bigram rows are still trained).
     bigrams : bool, default=True
-        Add hashed word bigrams to the average (fastText); ``doc_vector="mean"`` only.
-    embed_ngrams : bool, default=False
-        Give bigrams embedding rows too (averaged with the words); by default bigrams feed the direct
-        connections only, which keeps the tables small (``doc_vector="mean"``).
+        Add word bigrams as features (fastText's ``wordNgrams=2``); ``doc_vector="mean"`` only.
+    embed_ngrams : bool, default=True
+        Give bigrams embedding rows too (averaged with the words, as fastText); with False bigrams feed the
+        direct connections only, which keeps the table small (``doc_vector="mean"``).
     n_buckets : int or None, default=None
         Hash buckets for bigrams, as fastText (``a * 116049371 + b mod n_buckets``); None gives every bigram
         kept from training a row of its own (no collisions; bigrams unseen in training are dropped).
-    max_bigrams : int or None, default=500000
+    max_bigrams : int or None, default=200000
         With ``n_buckets=None``: keep at most this many bigrams (the most frequent of those seen
         ``min_count`` times).
     window, conv_units, conv_pool
@@ -141,24 +145,25 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     max_length : int or None
         Keep only the first ``max_length`` tokens of a document.
     solver : {"adam", "sgd"}, default="adam"
-    learning_rate_init : float, default=0.003
-    lr_decay : float, default=0.0
+    learning_rate_init : float, default=0.01
+    lr_decay : float, default=0.01
+        Learning rate ``learning_rate_init / (1 + lr_decay * t)`` after ``t`` updates.
     alpha : float, default=1e-4
         L2 penalty on weights and embeddings (lazily, on the rows a batch uses).
-    batch_size : int, default=32
-    max_iter : int, default=30
+    batch_size : int, default=128
+    max_iter : int, default=4
         Epochs.
     tol : float, default=1e-4
     n_iter_no_change : int, default=3
         Early stopping patience in epochs.
-    early_stopping : bool, default=True
+    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified), stop when its loss has not
         improved for ``n_iter_no_change`` epochs, and restore the best epoch's weights. A
         ``validation_data`` argument of :meth:`fit` replaces the held-out part.
     validation_fraction : float, default=0.1
     monitor : {"loss", "accuracy"}, default="loss"
         Validation quantity that early stopping watches.
-    n_models : int, default=3
+    n_models : int, default=1
         Train this many networks (seeds ``random_state + 1009 k``) and average their logits. With early
         stopping each holds out a different fold of the training data, so together they learn from all of it.
     class_weight : dict, "balanced" or None
@@ -202,14 +207,14 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, *, doc_vector="mean", embedding_dim=100, embeddings="random", freeze_embeddings=False,
-                 bigrams=True, embed_ngrams=False, n_buckets=None, max_bigrams=500000, window=3, conv_units=200, conv_pool="max",
-                 nb_direct=True, nb_style="auto", hidden_layer_sizes=(), activation="relu", word_dropout=0.0, dropout=0.0,
-                 term_weighting="tfidf", lowercase=True, boundaries=False, min_count=1, max_vocab=None, max_length=None, solver="adam",
-                 learning_rate_init=0.003, lr_decay=0.0, alpha=1e-4, batch_size=32, max_iter=30, tol=1e-4,
-                 n_iter_no_change=3, early_stopping=True, validation_fraction=0.1, monitor="loss", n_models=3,
-                 class_weight=None, threshold=0.5, w2v_epochs=10, adapt_vectors=False, random_state=None,
-                 verbose=False):
+    def __init__(self, *, doc_vector="mean", embedding_dim=20, embeddings="random", freeze_embeddings=False,
+                 bigrams=True, embed_ngrams=True, n_buckets=None, max_bigrams=200000, window=3, conv_units=200,
+                 conv_pool="max", nb_direct=True, nb_style="auto", hidden_layer_sizes=(), activation="relu",
+                 word_dropout=0.0, dropout=0.0, term_weighting="tfidf", lowercase=True, boundaries=False,
+                 min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
+                 lr_decay=0.01, alpha=1e-4, batch_size=128, max_iter=4, tol=1e-4, n_iter_no_change=3,
+                 early_stopping=False, validation_fraction=0.1, monitor="loss", n_models=1, class_weight=None,
+                 threshold=0.5, w2v_epochs=10, adapt_vectors=False, random_state=None, verbose=False):
         self.doc_vector = doc_vector
         self.embedding_dim = embedding_dim
         self.embeddings = embeddings
@@ -327,8 +332,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         return self._encode_tokens(self._tokens(_as_documents(X)))
 
     def _uses_encoder(self) -> bool:
-        """Whether a new fit featurizes with :class:`DocumentEncoder` (every ``doc_vector="mean"`` model)."""
-        return self.doc_vector == "mean"
+        """Whether a new fit featurizes with :class:`DocumentEncoder`: ``doc_vector="mean"`` without word
+        dropout (which drops tokens of id sequences)."""
+        return self.doc_vector == "mean" and not self.word_dropout
 
     def _make_encoder(self) -> DocumentEncoder:
         style = self._nb_style() if self.nb_direct else None

@@ -35,7 +35,8 @@ def make_texts(n, classes=("pos", "neg"), seed=0):
     return texts, labels
 
 
-FAST = dict(max_iter=15, random_state=0, embedding_dim=16, learning_rate_init=0.02, n_models=1)
+FAST = dict(max_iter=15, random_state=0, embedding_dim=16, learning_rate_init=0.02, n_models=1, early_stopping=True,
+            batch_size=32)
 
 
 def _embedding(clf):
@@ -88,7 +89,9 @@ def test_exact_bigrams_unseen_are_dropped(fitted):
     V = len(fitted.vocab_)
     batch = docs.take(np.array([0]))
     assert (batch.direct.data >= V).sum() <= 1
-    assert (batch.embed.data < V).all()              # bigrams feed the direct connections only
+    assert (batch.embed.data >= V).sum() == (batch.direct.data >= V).sum()    # embed_ngrams: bigrams embedded
+    words_only = FFNTextClassifier(**FAST, embed_ngrams=False).fit(*make_texts(60))
+    assert (words_only.transform_documents(["great film"]).take([0]).embed.data < len(words_only.vocab_)).all()
 
 
 def test_strings_and_token_lists_give_the_same_ids(fitted):
@@ -247,8 +250,8 @@ def test_whole_model_gradient_check(kw):
 
 def test_word2vec_initialization_frozen(binary_data):
     (X, y), _ = binary_data
-    clf = FFNTextClassifier(**{**FAST, "max_iter": 3}, embeddings="word2vec", freeze_embeddings=True,
-                            w2v_epochs=2, early_stopping=False).fit(X, y)
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 3, "early_stopping": False}, embeddings="word2vec",
+                            freeze_embeddings=True, w2v_epochs=2).fit(X, y)
     E = _embedding(clf).params["E"]
     V = len(clf.vocab_)
     assert _embedding(clf).n_frozen == V
@@ -521,7 +524,7 @@ def test_nb_direct_connections_start_at_naive_bayes(binary_data):
     from ffnlp.tasks.textcat_net import DirectBag
 
     (X, y), _ = binary_data
-    clf = FFNTextClassifier(**{**FAST, "max_iter": 1}, early_stopping=False).fit(X, y)
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 1, "early_stopping": False}).fit(X, y)
     assert isinstance(clf.model_, Ensemble) and clf.model_.reduce == "sum"
     direct = clf.model_[1]
     assert isinstance(direct[1], DirectBag) and set(direct[1].params) == {"U"}
@@ -548,11 +551,23 @@ def test_nb_log_count_ratios_by_hand():
     np.testing.assert_allclose(R[:, 0], np.log([1, 2, 1, 0.5]), rtol=1e-6)
 
 
-def test_defaults_train_an_ensemble_with_direct_connections(binary_data):
+def test_defaults_train_one_lean_network_with_direct_connections(binary_data):
     (X, y), (Xt, yt) = binary_data
-    clf = FFNTextClassifier(random_state=0, embedding_dim=16).fit(X, y)
-    assert len(clf.members_) == 3 and clf.nb_direct
+    clf = FFNTextClassifier(random_state=0).fit(X, y)
+    assert len(clf.members_) == 1 and clf.nb_direct and clf.n_iter_ == 4 and clf.encoder_ is not None
+    enc = clf.encoder_
+    # 20-d rows for words and bigrams, one direct weight each, and the output layer
+    assert clf.n_params() == enc.n_features_ * 20 + enc.n_features_ + 20 + 1
     assert clf.score(Xt, yt) > 0.9
+    assert clf.get_params() == FFNTextClassifier.from_config(TextCatConfig(random_state=0)).get_params()
+
+
+def test_word_dropout_reads_id_sequences(binary_data):
+    (X, y), (Xt, yt) = binary_data
+    clf = FFNTextClassifier(**FAST, word_dropout=0.1).fit(X, y)
+    from ffnlp.text.features import Documents as IdDocuments
+    assert clf.encoder_ is None and isinstance(clf.transform_documents(Xt), IdDocuments)
+    assert clf.score(Xt, yt) > 0.85
 
 
 def test_grid_search_cv(binary_data):
