@@ -19,7 +19,7 @@ Run::
     nice -n 10 python experiments/make_pictures.py --only comparison,lm_training
 
 A picture whose data is missing here is skipped (said on stderr); ``pictures.json`` records the machine,
-command, date, the seconds per picture and the numbers each one shows.
+and for each picture the command, date, seconds and the numbers it shows.
 """
 from __future__ import annotations
 
@@ -152,6 +152,7 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     record_path = args.out / "pictures.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {"pictures": {}}
+    command = "python experiments/make_pictures.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for name in names:
         t0 = time.perf_counter()
         out = args.out / f"{name}.png"
@@ -162,11 +163,12 @@ def main(argv=None) -> dict:
             continue
         info["seconds"] = round(time.perf_counter() - t0, 1)
         info["file"] = f"results/pictures/{out.name}"
+        info["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        info["command"] = command
         record["pictures"][name] = info
         log.info("%s: %s (%.1f s)", name, out, info["seconds"])
     record.update({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(),
-                   "command": "python experiments/make_pictures.py " + " ".join(argv if argv is not None
-                                                                                else sys.argv[1:])})
+                   "command": command})
     record_path.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
     return record
 

@@ -443,8 +443,6 @@ def plot_embedding_map(kv, path, *, n_words: int = 100, method: str = "pca", tit
     rank = np.arange(len(words))
     sc = ax.scatter(Y[:, 0], Y[:, 1], c=rank, cmap="viridis_r", s=14)
     fs = 9 if len(words) <= 60 else 8 if len(words) <= 120 else 6.5
-    for (x, y), w in zip(Y, words):
-        ax.annotate(w, (x, y), textcoords="offset points", xytext=(3, 2), fontsize=fs)
     cb = fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.02)
     cb.set_label("frequency rank (0 = most frequent)")
     ax.set_xlabel(axes_label[0])
@@ -452,7 +450,38 @@ def plot_embedding_map(kv, path, *, n_words: int = 100, method: str = "pca", tit
     ax.set_title(title or f"the {len(words)} most frequent words ({'PCA' if method == 'pca' else 't-SNE'})")
     ax.grid(True, alpha=0.2)
     fig.tight_layout()
+    _place_labels(ax, Y, words, fs)                                 # after the layout: positions in pixels
     return _save(fig, path)
+
+
+def _place_labels(ax, Y, words, fontsize) -> None:
+    """Label each point of ``Y`` (n, 2) with its word, most frequent first, each at the first of a few spots
+    around its point (right, left, above, below) whose box overlaps no label already placed; the least
+    crowded spot when all overlap. Boxes are estimated in points from the word's length."""
+    to_px = ax.transData.transform
+    scale = ax.figure.dpi / 72.0                                    # points -> pixels
+    h = fontsize * 1.15
+    placed = []                                                     # (x0, y0, x1, y1) in pixels
+
+    def overlap(box):
+        return sum(max(0.0, min(box[2], b[2]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[1], b[1]))
+                   for b in placed)
+
+    points = to_px(Y)                                               # (n, 2) pixels
+    for (px, py), (x, y), w in zip(points, Y, words):
+        width = 0.6 * fontsize * len(w) + 2
+        spots = [(3, 1), (-width - 3, 1), (-width / 2, 4), (-width / 2, -h - 3), (3, -h + 2), (-width - 3, -h + 2)]
+        best = None
+        for dx, dy in spots:
+            box = (px + dx * scale, py + dy * scale, px + (dx + width) * scale, py + (dy + h) * scale)
+            cost = overlap(box)
+            if best is None or cost < best[0]:
+                best = (cost, dx, dy, box)
+            if cost == 0:
+                break
+        _, dx, dy, box = best
+        placed.append(box)
+        ax.annotate(w, (x, y), textcoords="offset points", xytext=(dx, dy + 2), fontsize=fontsize)
 
 
 # ---------------------------------------------------------------------------------------------- image
