@@ -323,6 +323,9 @@ def test_interrupt_says_how_to_resume(data, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(ffnlp.tasks.lm, "train_lm", interrupted)
     ckpt = tmp_path / "run.ckpt.npz"
     code, _, err = run(["lm", "train", "--corpus", data / "corpus.txt", "--checkpoint", ckpt], capsys)
+    assert code == 130 and "before the first epoch ended" in err and str(ckpt) in err
+    ckpt.write_bytes(b"a finished epoch")
+    code, _, err = run(["lm", "train", "--corpus", data / "corpus.txt", "--checkpoint", ckpt], capsys)
     assert code == 130 and "--resume" in err and str(ckpt) in err
     code, _, err = run(["lm", "train", "--corpus", data / "corpus.txt"], capsys)
     assert code == 130 and "--checkpoint" in err and "nothing was saved" in err

@@ -14,6 +14,7 @@ import signal
 import sys
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 from ffnlp._version import __version__
 from ffnlp.errors import ConfigError, FFNLPError
@@ -82,14 +83,16 @@ def check_outputs(args, flags: dict, *, inputs=()) -> None:
             check_output(value, flag, inputs=inputs)
 
 
-def _interrupted_message(args) -> str:
+def _interrupted_message(args, what="interrupted") -> str:
     checkpoint = getattr(args, "checkpoint", None)
-    if checkpoint is not None:
-        return (f"interrupted; {checkpoint} holds the last finished epoch: run the same command with --resume "
+    if checkpoint is not None and Path(checkpoint).is_file():
+        return (f"{what}; {checkpoint} holds the last finished epoch: run the same command with --resume "
                 "to continue")
+    if checkpoint is not None:
+        return f"{what} before the first epoch ended: {checkpoint} was not written yet, nothing to resume"
     if hasattr(args, "checkpoint"):
-        return "interrupted; nothing was saved (train with --checkpoint FILE to be able to --resume)"
-    return "interrupted; no output was written"
+        return f"{what}; nothing was saved (train with --checkpoint FILE to be able to --resume)"
+    return f"{what}; no output was written"
 
 
 class _Terminated(BaseException):
@@ -208,7 +211,7 @@ def main(argv=None) -> int:
         print(f"ffnlp: {_interrupted_message(args)}", file=sys.stderr)
         return 130
     except _Terminated:
-        print("ffnlp: terminated; no output was written", file=sys.stderr)
+        print(f"ffnlp: {_interrupted_message(args, 'terminated')}", file=sys.stderr)
         return 143
     except BrokenPipeError:
         return 0
