@@ -51,15 +51,14 @@ from sklearn.utils.validation import check_is_fitted
 from ffnlp._files import atomic_path
 from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
-from ffnlp.nn import SGD, Adam, Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit, load_model, save_model
+from ffnlp.nn import SGD, Adam, Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit
 from ffnlp.nn.pooling import Ensemble
+from ffnlp.tasks.textcat_io import FORMAT, KIND, read_model_file, write_model_file
 from ffnlp.tasks.textcat_net import build_legacy_network, build_network, embedding_table
-from ffnlp.text import Vocab, tokenize
-from ffnlp.text.features import (Documents, DocumentEncoder, EncodedDocuments, add_boundaries, append_ids,
+from ffnlp.text.features import (Documents, DocumentEncoder, IdSequenceEncoder, add_boundaries, append_ids,
                                  bigram_pairs, nb_log_count_ratios)
 from ffnlp.text.features import hashed_bigrams as _hashed_bigrams
 from ffnlp.text.features import as_documents as _as_documents
-from ffnlp.text.features import is_token_lists as _is_token_lists
 from ffnlp.text.vocab import SPECIALS
 
 logger = logging.getLogger(__name__)
@@ -76,9 +75,6 @@ def hashed_bigrams(ids, lengths, n_buckets: int, offset: int, ragged=Ragged):
     """:func:`ffnlp.text.features.hashed_bigrams` with :class:`~ffnlp.nn.layers.Ragged` batches."""
     return _hashed_bigrams(ids, lengths, n_buckets, offset, ragged)
 
-KIND = "textcat"
-#: Model file format: 1 = id documents (networks with the corpus statistics inside), 2 = DocumentEncoder.
-FORMAT = 2
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -281,47 +277,23 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     # -- text -> ids -------------------------------------------------------------------------------
     def _tokens(self, docs) -> list[list[str]]:
-        if _is_token_lists(docs):
-            toks = [[t.lower() for t in d] if self.lowercase else list(d) for d in docs]
-        else:
-            toks = [tokenize(d, lower=self.lowercase) for d in docs]
-        if self.max_length:
-            toks = [t[: int(self.max_length)] for t in toks]
-        return toks
+        return self._id_encoder().tokens(docs)
 
     def _uses_bigrams(self):
         return bool(self.bigrams) and self.doc_vector == "mean"
 
-    def _n_bigram_rows(self):
-        if not self._uses_bigrams():
-            return 0
-        return int(self.n_buckets) if self.n_buckets else int(self.bigram_keys_.shape[0])
+    def _id_encoder(self) -> IdSequenceEncoder:
+        """The id-sequence encoder (``doc_vector="conv"``, word dropout, format-1 files): fitted after fit."""
+        enc = getattr(self, "id_encoder_", None)
+        if enc is None:
+            enc = IdSequenceEncoder(lowercase=self.lowercase, min_count=int(self.min_count), max_vocab=self.max_vocab,
+                                    max_length=self.max_length, boundaries=self.boundaries,
+                                    bigrams=self._uses_bigrams(), n_buckets=self.n_buckets,
+                                    max_bigrams=self.max_bigrams, nb=None)
+        return enc
 
-    def _encode_tokens(self, toks, *, fit_bigrams=False) -> Documents:
-        lengths = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
-        ids = self.vocab_.encode([w for t in toks for w in t]).astype(np.int64)   # (n_words,)
-        if self.boundaries:
-            ids, lengths = add_boundaries(ids, lengths, self.vocab_.bos_id, self.vocab_.eos_id)
-        if not self._uses_bigrams():
-            return Documents(ids, lengths)
-        V = len(self.vocab_)
-        if self.n_buckets:
-            return hashed_bigrams(ids, lengths, int(self.n_buckets), V)
-        a, b, doc = bigram_pairs(ids, lengths)
-        keys = a * V + b                                                      # (n_bigrams,) exact, no collisions
-        if fit_bigrams:
-            uniq, counts = np.unique(keys, return_counts=True)
-            keep = counts >= int(self.min_count)
-            uniq, counts = uniq[keep], counts[keep]
-            if self.max_bigrams and uniq.shape[0] > int(self.max_bigrams):
-                top = np.argsort(-counts, kind="stable")[: int(self.max_bigrams)]
-                uniq = np.sort(uniq[top])
-            self.bigram_keys_ = uniq                                          # sorted
-        K = self.bigram_keys_.shape[0]
-        pos = np.searchsorted(self.bigram_keys_, keys)                        # (n_bigrams,)
-        found = pos < K
-        found[found] = self.bigram_keys_[pos[found]] == keys[found]           # bigrams unseen in training: dropped
-        return append_ids(ids, lengths, V + pos[found], doc[found], Ragged)
+    def _encode_tokens(self, toks) -> Documents:
+        return self.id_encoder_.encode(toks, Ragged)
 
     def transform_documents(self, X):
         """Tokenize and encode raw documents with the fitted encoder: :class:`EncodedDocuments` (or, for
@@ -419,7 +391,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.embedding_dim_ = dim
         n_words = len(self.vocab_)
         return build_legacy_network(
-            doc_vector=self.doc_vector, n_words=n_words, n_rows=n_words + self._n_bigram_rows(), n_out=n_out,
+            doc_vector=self.doc_vector, n_words=n_words, n_rows=self.id_encoder_.n_rows_, n_out=n_out,
             dim=dim, rng=np.random.default_rng(seed), seed=seed, pre=pre, freeze=bool(self.freeze_embeddings),
             term_weighting=self.term_weighting, idf=idf, word_dropout=float(self.word_dropout),
             dropout=float(self.dropout), hidden=self._hidden(), activation=self.activation, window=self.window,
@@ -444,30 +416,17 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         return "nbsvm" if not self.multilabel_ and self._n_out() == 1 else "mean"
 
     def _idf(self, docs):
-        """Smoothed inverse document frequencies ``log((1 + n) / (1 + df)) + 1`` of every id (words and
-        bigrams), for ``term_weighting="tfidf"``; None otherwise."""
+        """Idf of every id for ``term_weighting="tfidf"`` of the id-sequence network, else None."""
         if self.term_weighting != "tfidf" or self.doc_vector != "mean":
             return None
-        n_rows = len(self.vocab_) + self._n_bigram_rows()
-        doc = np.repeat(np.arange(len(docs)), docs.lengths)
-        keys = np.unique(doc * np.int64(n_rows) + docs.ids)
-        df = np.bincount(keys % n_rows, minlength=n_rows)
-        return np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
+        return self.id_encoder_.idf(docs)
 
     def _nb_scale(self, docs, targets):
-        """NB log-count ratios for the direct connections (``nb_direct``), or None."""
+        """NB log-count ratios for the direct connections of the id-sequence network (``nb_direct``), or None."""
         if not self.nb_direct:
             return None
-        n_rows = len(self.vocab_) + self._n_bigram_rows()
-        if self.multilabel_:
-            Y = targets
-        elif self._n_out() == 1:
-            Y = targets.reshape(-1, 1)
-        else:
-            Y = np.eye(self._n_out(), dtype=np.float32)[targets]
-            if self._nb_style() == "nbsvm":   # exclusive classes, one softmax: start from multinomial NB
-                return nb_log_count_ratios(docs, Y, n_rows, multinomial=True)
-        return nb_log_count_ratios(docs, Y, n_rows)
+        multinomial = not self.multilabel_ and self._n_out() > 1 and self._nb_style() == "nbsvm"
+        return self.id_encoder_.nb_ratios(docs, self._indicator(targets), multinomial=multinomial)
 
     def _make_optimizer(self):
         if self.solver == "adam":
@@ -651,9 +610,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     def count_tokens(self, X) -> int:
         """Tokens of documents ``X`` as this model reads them (after ``max_length``), for throughput figures."""
         check_is_fitted(self, "vocab_")
-        enc = getattr(self, "encoder_", None)
-        toks = enc.tokens(_as_documents(X)) if enc is not None else self._tokens(_as_documents(X))
-        return sum(len(t) for t in toks)
+        enc = getattr(self, "encoder_", None) or self.id_encoder_
+        return sum(len(t) for t in enc.tokens(_as_documents(X)))
 
     def _featurize_fit(self, X, targets, train_idx):
         """Fit the features (encoder, or vocabulary and bigram list for id documents) and encode ``X``.
@@ -662,9 +620,12 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         held-out part of early stopping is scored as unseen data. Returns (documents, token lists)."""
         if not self._uses_encoder():
             self.encoder_ = None
-            toks = self._tokens(X)
-            self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
-            return self._encode_tokens(toks, fit_bigrams=True), toks
+            self.id_encoder_ = ids = self._id_encoder()
+            toks = ids.tokens(X)
+            docs = ids.fit_encode(toks, Ragged)
+            self.vocab_ = ids.vocab_
+            return docs, toks
+        self.id_encoder_ = None
         self.encoder_ = enc = self._make_encoder()
         all_rows = train_idx.shape[0] == len(X)
         Xtr = X if all_rows else [X[i] for i in train_idx]
@@ -801,60 +762,45 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
     # -- files ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write the model, its encoder and configuration to a safe ``.npz`` file (atomically)."""
+        """Write the model, its encoder and configuration to a safe ``.npz`` file, atomically
+        (:mod:`ffnlp.tasks.textcat_io`, format :data:`FORMAT`; id-sequence models: format 1)."""
         check_is_fitted(self, "model_")
-        meta = {
-            "format": FORMAT,
-            "config": self.get_config().to_dict(),
-            "vocab": self.vocab_.to_dict(),
-            "classes": self.classes_.tolist(),
-            "multilabel": self.multilabel_,
-            "embedding_dim_": int(self.embedding_dim_),
-            "n_iter_": int(self.n_iter_),
-        }
-        extra = {}
-        if getattr(self, "encoder_", None) is not None:
-            enc_meta, enc_arrays = self.encoder_.state()
-            enc_meta.pop("vocab")                        # the same as the model's
-            meta["encoder"] = enc_meta
-            extra = {f"encoder.{k}": v for k, v in enc_arrays.items()}
-        elif self._uses_bigrams() and not self.n_buckets:
-            extra = {"bigram_keys": self.bigram_keys_}
-        return save_model(path, self.model_, kind=KIND, meta=meta, extra_arrays=extra or None)
+        ids = getattr(self, "id_encoder_", None)
+        return write_model_file(path, self.model_, config=self.get_config().to_dict(), vocab=self.vocab_,
+                                classes=self.classes_.tolist(), multilabel=self.multilabel_,
+                                embedding_dim=self.embedding_dim_, n_iter=self.n_iter_, encoder=self.encoder_,
+                                bigram_keys=None if ids is None else ids.bigram_keys_)
 
     @classmethod
     def load(cls, path) -> "FFNTextClassifier":
         """Read a file written by :meth:`save` (any format up to :data:`FORMAT`);
         :class:`~ffnlp.errors.ModelFileError` for any other file, or one from a newer ffnlp."""
-        model, meta, extra = load_model(path, kind=KIND)
-        version = meta.get("format", 1)
-        if not isinstance(version, int) or version > FORMAT:
-            raise ModelFileError(f"{path}: textcat model format {version!r} is newer than this ffnlp reads "
-                                 f"(up to {FORMAT}); upgrade ffnlp")
+        f = read_model_file(path)
+        config = dict(f.config)
+        config.setdefault("nb_style", "mean")         # files written before nb_style: the mean style
+        # files written before a parameter existed keep the behaviour they had without it
+        for name, then in (("embed_ngrams", True), ("lr_decay", 0.0)):
+            config.setdefault(name, then)
+        known = set(TextCatConfig.__dataclass_fields__)
         try:
-            config = dict(meta["config"])
-            config.setdefault("nb_style", "mean")     # files written before nb_style: the mean style
-            known = set(TextCatConfig.__dataclass_fields__)
             clf = cls.from_config(TextCatConfig.from_dict({k: v for k, v in config.items() if k in known}))
-            clf.vocab_ = Vocab.from_dict(meta["vocab"], path=path)
-            clf.classes_ = np.array(meta["classes"])
-            clf.multilabel_ = bool(meta["multilabel"])
-            clf.embedding_dim_ = int(meta["embedding_dim_"])
-            clf.n_iter_ = int(meta.get("n_iter_", 0))
-            clf.encoder_ = None
-            if version >= 2 and "encoder" in meta:
-                arrays = {k[len("encoder."):]: v for k, v in extra.items() if k.startswith("encoder.")}
-                clf.encoder_ = DocumentEncoder.from_state({**meta["encoder"], "vocab": meta["vocab"]}, arrays,
-                                                          path=path)
-            elif clf._uses_bigrams() and not clf.n_buckets:
-                clf.bigram_keys_ = np.asarray(extra["bigram_keys"], dtype=np.int64)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: damaged textcat model metadata (format {version}: {exc})") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: damaged textcat model configuration ({exc})") from None
+        clf.vocab_, clf.classes_, clf.multilabel_ = f.vocab, np.array(f.classes), f.multilabel
+        clf.embedding_dim_, clf.n_iter_ = f.embedding_dim, f.n_iter
+        clf.encoder_ = f.encoder
+        clf.id_encoder_ = None
+        if f.encoder is None:
+            clf.id_encoder_ = ids = clf._id_encoder()
+            ids.vocab_ = f.vocab
+            ids.bigram_keys_ = f.bigram_keys if ids.bigrams and not ids.n_buckets else None
+            if ids.bigrams and not ids.n_buckets and f.bigram_keys is None:
+                raise ModelFileError(f"{path}: damaged textcat model (format 1 without its bigram list)")
         if clf.multilabel_:
             clf._binarizer = MultiLabelBinarizer(classes=list(clf.classes_)).fit([list(clf.classes_)])
         else:
             clf._encoder = LabelEncoder().fit(clf.classes_)
-        clf.model_ = model
+        clf.model_ = model = f.model
         # the ensemble of n_models members averages; a member's own NB connections are summed into it
         outer = isinstance(model, Ensemble) and model.reduce == "mean"
         clf.members_ = list(model.members) if outer else [model]

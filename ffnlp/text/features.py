@@ -30,7 +30,7 @@ from ffnlp.text.vocab import Vocab
 
 _HASH_MULT = np.uint64(116049371)  # fastText's bigram hash multiplier
 
-__all__ = ["DocumentEncoder", "EncodedDocuments", "FeatureBatch", "Bag", "NBFeatureWeighter", "Documents",
+__all__ = ["DocumentEncoder", "IdSequenceEncoder", "EncodedDocuments", "FeatureBatch", "Bag", "NBFeatureWeighter", "Documents",
            "bigram_pairs", "hashed_bigrams", "add_boundaries", "append_ids", "nb_log_count_ratios",
            "multinomial_nb_log_probs", "as_documents", "is_token_lists"]
 
@@ -663,3 +663,53 @@ class DocumentEncoder(BaseEstimator):
         if enc.idf_.shape != (enc.n_features_,):
             raise ValueError(f"idf has shape {enc.idf_.shape}, expected ({enc.n_features_},)")
         return enc
+
+
+class IdSequenceEncoder(DocumentEncoder):
+    """Documents -> id sequences in text order: each document's word ids, then the ids of its bigrams.
+
+    The input of the windowed document vector (``doc_vector="conv"``), of word dropout, and of the networks
+    of model files written before :class:`DocumentEncoder` (whose layers hold the idf and NB ratios that
+    :meth:`idf` and :meth:`nb_ratios` compute). The vocabulary and bigram options are
+    :class:`DocumentEncoder`'s (the weighting and NB options are not used).
+
+    Attributes
+    ----------
+    vocab_, bigram_keys_ : as :class:`DocumentEncoder`
+    n_rows_ : int
+        Words, then bigrams (or buckets): the rows of an embedding table indexed by the ids.
+    """
+
+    def fit_encode(self, toks, ragged=tuple) -> Documents:
+        """Build the vocabulary (and bigram list) from token lists and encode them."""
+        self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
+        self.bigram_keys_ = None
+        return self.encode(toks, ragged, fit=True)
+
+    def encode(self, toks, ragged=tuple, *, fit=False) -> Documents:
+        """Token lists -> :class:`Documents` (unknown words are ``<unk>``, unseen exact bigrams dropped)."""
+        check_is_fitted(self, "vocab_")
+        ids, lengths = self.word_ids(toks)
+        if not self.bigrams:
+            return Documents(ids, lengths, ragged)
+        feat, doc = self._occurrences(ids, lengths, fit=fit)
+        n = ids.shape[0]
+        return append_ids(ids, lengths, feat[n:], doc[n:], ragged)
+
+    @property
+    def n_rows_(self) -> int:
+        if not self.bigrams:
+            return len(self.vocab_)
+        return len(self.vocab_) + (int(self.n_buckets) if self.n_buckets else int(self.bigram_keys_.shape[0]))
+
+    def idf(self, docs: Documents):
+        """Smoothed inverse document frequencies ``log((1 + n) / (1 + df)) + 1`` of every id (rows (n_rows_,))."""
+        n_rows = self.n_rows_
+        doc = np.repeat(np.arange(len(docs)), docs.lengths)
+        keys = np.unique(doc * np.int64(n_rows) + docs.ids)
+        df = np.bincount(keys % n_rows, minlength=n_rows)
+        return np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
+
+    def nb_ratios(self, docs: Documents, Y, *, multinomial=False):
+        """:func:`nb_log_count_ratios` of the documents for targets ``Y`` (n, n_out) 0/1: (n_rows_, n_out)."""
+        return nb_log_count_ratios(docs, Y, self.n_rows_, multinomial=multinomial)
