@@ -16,6 +16,10 @@ over sequences or items.
   a fixed factor (naive Bayes log-count ratios, Wang & Manning 2012), mean-pooled.
 * :class:`PartlyFrozenEmbedding` -- an :class:`~ffnlp.nn.layers.Embedding` whose first ``n_frozen`` rows
   get no gradient (pretrained word vectors kept fixed next to trainable extra rows such as hashed bigrams).
+* Weighted bags, whose per-item weights travel with the batch (computed once, outside the model, by
+  :class:`ffnlp.text.features.DocumentEncoder`): :class:`WeightedEmbeddingBag` (weighted sum of
+  embeddings), :class:`DirectBag` (direct connections with per-item, per-output scales, e.g. NB ratios),
+  and :class:`Select` (one field of a batch that carries several bags).
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from ffnlp.nn.layer import Layer
 from ffnlp.nn.layers import ACTIVATIONS, Dropout, Embedding, MeanPool, Ragged, check_ids
 
 __all__ = ["EmbeddingBag", "MaxPool", "ConvPool", "WordDropout", "PartlyFrozenEmbedding", "Ensemble", "ScaledBag",
-           "POOLS"]
+           "POOLS", "Select", "WeightedEmbeddingBag", "DirectBag"]
 
 
 def _check_ragged(ops, X, name, width=None):
@@ -419,6 +423,142 @@ class ScaledBag(Layer):
             assert dY.shape == Y.shape, f"ScaledBag.backprop: dY {dY.shape} != Y {Y.shape}"
             touched = ops.scatter_add(self.grads["U"], rows, R * plan.apply_T(dY))
             self._touch("U", rows, touched)
+            return None
+
+        return Y, backprop
+
+
+# ----------------------------------------------------------------------------- weighted bags
+
+
+def _check_bag(ops, X, name, n_out=None):
+    """(ids, host lengths, weights) of a weighted bag (``data``, ``lengths``, ``weights`` fields, as
+    :class:`ffnlp.text.features.Bag`): weights (n_total,) or, with ``n_out``, (n_total, n_out)."""
+    for field in ("data", "lengths", "weights"):
+        if not hasattr(X, field):
+            raise ValueError(f"{name}: expected a weighted bag (data, lengths, weights), got {type(X).__name__}")
+    lengths = NUMPY_OPS.asarray(ops.to_host(X.lengths) if ops.is_array(X.lengths) else X.lengths).astype("int64")
+    ids = ops.asarray(X.data).reshape(-1)
+    if lengths.ndim != 1 or (lengths.size and lengths.min() < 0) or int(lengths.sum()) != ids.shape[0]:
+        raise ValueError(f"{name}: lengths (sum {int(lengths.sum())}) do not match {ids.shape[0]} ids")
+    shape = (ids.shape[0],) if n_out is None else (ids.shape[0], n_out)
+    if tuple(X.weights.shape) != shape:
+        raise ValueError(f"{name}: weights must have shape {shape}, got {tuple(X.weights.shape)}")
+    return ids, lengths, ops.asarray(X.weights)
+
+
+class Select(Layer):
+    """One field of a batch that carries several inputs: ``Select("embed")(batch) -> batch.embed`` (no
+    parameters; the gradient stops here, as for ids)."""
+
+    def __init__(self, field: str, dtype=None):
+        super().__init__()
+        self.field = str(field)
+
+    def get_config(self):
+        return {"field": self.field}
+
+    @classmethod
+    def from_config(cls, config, dtype=np.float32):
+        return cls(**config)
+
+    def __call__(self, X, *, is_train):
+        if not hasattr(X, self.field):
+            raise ValueError(f"Select: the batch ({type(X).__name__}) has no field {self.field!r}")
+        return getattr(X, self.field), (lambda dY: None)
+
+
+class WeightedEmbeddingBag(Embedding):
+    """Weighted sum of embeddings per bag, with the weights carried by the batch.
+
+    Bag (ids (N,), lengths (n,), weights (N,)) -> Y (n, embedding_dim), ``Y[j] = sum_{t in j} w_t E[ids_t]``.
+    With TF-IDF weights (computed once by :class:`ffnlp.text.features.DocumentEncoder`) this is the
+    TF-IDF-weighted average of a document's words; with ``tf / length`` the plain mean (fastText's and DAN's
+    input). The layer holds the table only, no corpus statistics. Rows ``0 .. n_frozen - 1`` get no gradient
+    (pretrained vectors kept fixed); ``trainable=False`` freezes the table. Computed through the backend's
+    bag operator (on the CPU a sparse product over the batch's distinct ids).
+    """
+
+    def __init__(self, vocab_size, embedding_dim, n_frozen=0, *, rng=None, init=None, dtype=np.float32,
+                 trainable=True):
+        super().__init__(vocab_size, embedding_dim, rng=rng, init=init, dtype=dtype, trainable=trainable)
+        if not 0 <= n_frozen <= vocab_size:
+            raise ValueError(f"WeightedEmbeddingBag: n_frozen must be in [0, {vocab_size}], got {n_frozen}")
+        self.n_frozen = int(n_frozen)
+
+    def get_config(self):
+        return {**super().get_config(), "n_frozen": self.n_frozen}
+
+    def __call__(self, X, *, is_train):
+        ops = self.ops
+        ids, lengths, w = _check_bag(ops, X, "WeightedEmbeddingBag")
+        check_ids(ops, ids, self.vocab_size, "WeightedEmbeddingBag")
+        E = self.params["E"]
+        plan = ops.bag_plan(ids, w, lengths, E.dtype)
+        Y = plan.apply(E[plan.rows])                                       # (n, embedding_dim)
+
+        def backprop(dY):
+            assert dY.shape == Y.shape, f"WeightedEmbeddingBag.backprop: dY {dY.shape} != Y {Y.shape}"
+            if not self.trainable:
+                return None
+            G = plan.apply_T(dY)                                           # (n_rows, embedding_dim)
+            if self.n_frozen:
+                G = G * (plan.rows >= self.n_frozen)[:, None]
+            rows = ops.scatter_add(self.grads["E"], plan.rows, G)
+            self._touch("E", plan.rows, rows, self.n_frozen)
+            return None
+
+        return Y, backprop
+
+
+class DirectBag(Layer):
+    """Direct connections from a bag of features to the outputs, with per-item scales carried by the batch.
+
+    Bag (ids (N,), lengths (n,), weights S (N, n_out)) -> ``Y[j] = sum_{t in j} S_t * W[ids_t]`` (n, n_out),
+    with ``W = 1 + U`` (``residual=True``: ``U`` starts at 0 and weight decay pulls the weights back to
+    ``W = 1``, NBSVM's interpolation towards naive Bayes) or ``W = U`` (``U`` starts at ``init_value``,
+    default 1). With naive Bayes log-count ratios as the scales (Wang & Manning 2012; computed once by
+    :class:`ffnlp.text.features.DocumentEncoder`) and ``W = 1``, ``Y`` is the naive Bayes log-odds. The
+    layer holds ``U`` only (vocab_size, n_out); unlike :class:`ScaledBag` it keeps no corpus constant.
+
+    References
+    ----------
+    S. Wang and C. D. Manning. Baselines and bigrams: simple, good sentiment and topic classification.
+    ACL 2012.
+    """
+
+    decay = ("U",)
+    sparse_params = ("U",)
+
+    def __init__(self, vocab_size, n_out, *, residual=True, init_value=None, dtype=np.float32, rng=None):
+        super().__init__()
+        if vocab_size <= 0 or n_out <= 0:
+            raise ValueError(f"DirectBag: sizes must be positive, got {vocab_size} x {n_out}")
+        self.vocab_size, self.n_out, self.residual = int(vocab_size), int(n_out), bool(residual)
+        if init_value is None:
+            init_value = 0.0 if self.residual else 1.0
+        self._new_param("U", self.ops.full((self.vocab_size, self.n_out), init_value, dtype))
+
+    def get_config(self):
+        return {"vocab_size": self.vocab_size, "n_out": self.n_out, "residual": self.residual}
+
+    def __call__(self, X, *, is_train):
+        ops = self.ops
+        ids, lengths, S = _check_bag(ops, X, "DirectBag", self.n_out)
+        check_ids(ops, ids, self.vocab_size, "DirectBag")
+        U = self.params["U"]
+        W = ops.take_rows(U, ids)                                          # (N, n_out)
+        if self.residual:
+            W = W + 1
+        Y = ops.segment_sum(S * W, lengths)                                # (n, n_out)
+        if not is_train:
+            return Y, None
+
+        def backprop(dY):
+            assert dY.shape == Y.shape, f"DirectBag.backprop: dY {dY.shape} != Y {Y.shape}"
+            G = ops.repeat_rows(dY, lengths, ids.shape[0]) * S               # (N, n_out)
+            rows = ops.scatter_add(self.grads["U"], ids, G)
+            self._touch("U", ids, rows)
             return None
 
         return Y, backprop

@@ -333,14 +333,12 @@ def _ovr_ratios(F, Y, alpha):
 
 class Bag(NamedTuple):
     """A ragged batch of ids with per-item weights: ``data`` (n_items,) int64, ``lengths`` (n_bags,) with
-    ``lengths.sum() == n_items``, ``weights`` (n_items,) or (n_items, n_out) float32; optionally ``rows``
-    (n_used,), the distinct ids sorted, and ``inverse`` (n_items,) with ``rows[inverse] == data``."""
+    ``lengths.sum() == n_items``, ``weights`` (n_items,) or (n_items, n_out) float32 (the input of
+    :class:`ffnlp.nn.pooling.WeightedEmbeddingBag` and :class:`ffnlp.nn.pooling.DirectBag`)."""
 
     data: np.ndarray
     lengths: np.ndarray
     weights: np.ndarray
-    rows: np.ndarray | None = None
-    inverse: np.ndarray | None = None
 
     def __len__(self):
         return len(self.lengths)
@@ -417,37 +415,21 @@ class EncodedDocuments:
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         flat = np.arange(int(lengths.sum())) + np.repeat(self.starts[idx] - offsets, lengths)  # (n_items,)
         ids = self.ids[flat]
-        rows, inverse = self._distinct(ids)
         mask = self.embed_mask[flat]
         if mask.all():
-            embed = Bag(ids, lengths, self.embed_weights[flat], rows, inverse)
-        else:  # the embedded features are the smallest ids: their rows are a prefix of ``rows``
+            embed = Bag(ids, lengths, self.embed_weights[flat])
+        else:
             seg = np.repeat(np.arange(idx.shape[0]), lengths)
-            k = int(np.searchsorted(rows, self.encoder.n_embedded_))
             embed = Bag(ids[mask], np.bincount(seg[mask], minlength=idx.shape[0]).astype(np.int64),
-                        self.embed_weights[flat[mask]], rows[:k], inverse[mask])
+                        self.embed_weights[flat[mask]])
         R = self.encoder.nb_ratios_
         direct = None
         if R is not None:
             S = R[ids]                                                               # (n_items, n_out)
             if self.direct_weights is not None:
                 S = S * self.direct_weights[flat][:, None]
-            direct = Bag(ids, lengths, S, rows, inverse)
+            direct = Bag(ids, lengths, S)
         return FeatureBatch(embed, direct)
-
-    def _distinct(self, ids):
-        """(sorted distinct ids, inverse) by marking a table of the features: O(n_features + n_items), no sort."""
-        if getattr(self, "_mark", None) is None:
-            self._mark = np.zeros(self.encoder.n_features_, dtype=bool)
-        mark = self._mark
-        mark[ids] = True
-        rows = np.flatnonzero(mark)
-        mark[rows] = False
-        pos = np.empty(self.encoder.n_features_, dtype=np.int64) if getattr(self, "_pos", None) is None \
-            else self._pos
-        self._pos = pos
-        pos[rows] = np.arange(rows.shape[0])
-        return rows, pos[ids]
 
     def all(self) -> FeatureBatch:
         return self.take(np.arange(len(self)))

@@ -294,3 +294,84 @@ def test_tfidf_embedding_bag_weights_and_gradient(rng, tmp_path):
     again, _, _ = load_model(save_model(tmp_path / "tfidf.npz", bag, kind="test"), kind="test")
     np.testing.assert_array_equal(again.predict(ids), bag.predict(ids))
 
+
+
+# -- weighted bags (per-item weights carried by the batch) -------------------------------------------------
+
+from typing import NamedTuple  # noqa: E402
+
+from ffnlp.nn.pooling import DirectBag, Select, WeightedEmbeddingBag  # noqa: E402
+
+
+class _Bag(NamedTuple):
+    data: np.ndarray
+    lengths: np.ndarray
+    weights: np.ndarray
+
+
+class _Batch(NamedTuple):
+    embed: _Bag
+    direct: _Bag
+
+
+def _bag(rng, n_out=None):
+    ids, lengths = np.array([1, 2, 4, 5, 0, 2, 5]), np.array([3, 0, 4])    # the last bag repeats no id
+    shape = (7,) if n_out is None else (7, n_out)
+    return _Bag(ids, lengths, rng.uniform(0.5, 2.0, shape))
+
+
+def test_weighted_embedding_bag_matches_loop_and_gradient(rng):
+    bag = WeightedEmbeddingBag(6, 3, rng=rng, dtype=np.float64)
+    X = _bag(rng)
+    Y, _ = bag(X, is_train=False)
+    E = bag.params["E"]
+    expected = [sum(w * E[i] for i, w in zip(X.data[s:s + n], X.weights[s:s + n])) if n else np.zeros(3)
+                for s, n in zip([0, 3, 3], X.lengths)]                     # the definition, written out
+    np.testing.assert_allclose(Y, expected)
+    _assert_passes(check_layer(bag, X))
+    assert set(bag.params) == {"E"} and bag.get_config()["n_frozen"] == 0
+
+
+def test_weighted_embedding_bag_frozen_rows_and_bad_input(rng):
+    bag = WeightedEmbeddingBag(6, 3, n_frozen=3, rng=rng, dtype=np.float64)
+    X = _bag(rng)
+    _, backprop = bag(X, is_train=True)
+    backprop(np.ones((3, 3)))
+    assert not bag.grads["E"][:3].any() and bag.grads["E"][4].any()
+    assert bag.sparse["E"].tolist() == [4, 5]
+    with pytest.raises(ValueError, match="weights must have shape"):
+        bag(_Bag(X.data, X.lengths, X.weights[:3]), is_train=False)
+    with pytest.raises(ValueError, match="lengths"):
+        bag(_Bag(X.data, np.array([3, 3]), X.weights), is_train=False)
+    with pytest.raises(ValueError, match="ids must lie"):
+        bag(_Bag(X.data + 3, X.lengths, X.weights), is_train=False)
+
+
+def test_direct_bag_forward_gradient_and_naive_bayes_start(rng):
+    X = _bag(rng, n_out=2)
+    layer = DirectBag(6, 2, dtype=np.float64)
+    np.testing.assert_array_equal(layer.params["U"], 0)                  # residual: W = 1 + U = 1
+    Y, _ = layer(X, is_train=False)
+    np.testing.assert_allclose(Y, [X.weights[:3].sum(0), np.zeros(2), X.weights[3:].sum(0)])
+    layer.params["U"][...] = rng.standard_normal((6, 2))
+    W = 1 + layer.params["U"]
+    Y, _ = layer(X, is_train=False)
+    np.testing.assert_allclose(Y[2], (X.weights[3:] * W[X.data[3:]]).sum(0))
+    _assert_passes(check_layer(layer, X))
+    plain = DirectBag(6, 2, residual=False, dtype=np.float64)
+    np.testing.assert_array_equal(plain.params["U"], 1)
+    _assert_passes(check_layer(plain, X))
+    assert set(layer.params) == {"U"}                                    # no corpus constant inside
+
+
+def test_select_feeds_two_branches_of_a_sum_ensemble(rng, tmp_path):
+    batch = _Batch(_bag(rng), _bag(rng, n_out=2))
+    net = chain(Select("embed"), WeightedEmbeddingBag(6, 3, rng=rng, dtype=np.float64),
+                Dense(3, 2, rng=rng, dtype=np.float64))
+    model = Ensemble(net, chain(Select("direct"), DirectBag(6, 2, dtype=np.float64)), reduce="sum")
+    np.testing.assert_allclose(model.predict(batch), net.predict(batch) + model[1].predict(batch))
+    _assert_passes(check_model(model, SoftmaxCrossEntropy(), batch, np.array([0, 1, 1])))
+    again, _, _ = load_model(save_model(tmp_path / "m.npz", model, kind="test"))
+    np.testing.assert_array_equal(again.predict(batch), model.predict(batch))
+    with pytest.raises(ValueError, match="no field"):
+        Select("words")(batch, is_train=False)

@@ -312,7 +312,7 @@ def test_adapt_vectors_continues_word2vec_on_the_training_texts(tmp_path, binary
 
 
 def _direct(clf):
-    from ffnlp.tasks.textcat_net import DirectBag
+    from ffnlp.nn.pooling import DirectBag
     return next(layer for layer in clf.model_.walk() if isinstance(layer, DirectBag))
 
 
@@ -521,7 +521,7 @@ def test_nb_direct_connections_start_at_naive_bayes(binary_data):
     """With nb_direct the model is net + direct connections, whose per-item scales (carried by the batch) are
     the NB log-count ratios of the binarized features; with U = 0 the direct output is the NB log-odds."""
     from ffnlp.nn.pooling import Ensemble
-    from ffnlp.tasks.textcat_net import DirectBag
+    from ffnlp.nn.pooling import DirectBag
 
     (X, y), _ = binary_data
     clf = FFNTextClassifier(**{**FAST, "max_iter": 1, "early_stopping": False}).fit(X, y)
