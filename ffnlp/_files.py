@@ -5,6 +5,7 @@ never ends on a path it cannot write.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import tempfile
@@ -67,6 +68,21 @@ def clean_stale_temporaries(path) -> list[Path]:
     return removed
 
 
+#: True in a process whose writes are dropped (the other processes of a data-parallel run: the first writes).
+_DISCARD_WRITES: contextvars.ContextVar = contextvars.ContextVar("ffnlp_discard_writes", default=False)
+
+
+@contextmanager
+def discard_writes(discard: bool = True):
+    """Within the block, :func:`atomic_path` writes its temporary and then removes it instead of
+    replacing ``path`` (a data-parallel run's other processes: only the first one writes files)."""
+    token = _DISCARD_WRITES.set(bool(discard))
+    try:
+        yield
+    finally:
+        _DISCARD_WRITES.reset(token)
+
+
 @contextmanager
 def atomic_path(path) -> Iterator[str]:
     """A temporary file name in ``path``'s folder (created if missing) to write to; when the block ends
@@ -85,6 +101,9 @@ def atomic_path(path) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        if _DISCARD_WRITES.get():
+            Path(tmp).unlink(missing_ok=True)
+            return
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:

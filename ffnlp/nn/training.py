@@ -21,9 +21,11 @@ sync). An epoch visits every example once, in a new random order when ``rng`` is
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -152,6 +154,26 @@ class Callback:
     def on_gradients(self, state: TrainState) -> None:
         """After backprop, before the optimizer step (a distributed run sums gradients here)."""
 
+    # Hooks of a data-parallel run (:class:`ffnlp.distributed.DataParallel`); the defaults change nothing.
+    def shard(self, state: TrainState, idx):
+        """The indices of the global batch ``idx`` that this process trains on (every one of them here;
+        a data-parallel run's process takes its share). An empty share skips the forward pass."""
+        return idx
+
+    def on_loss(self, state: TrainState, value: float) -> float:
+        """The batch loss as the engine records and checks it (before backprop; a data-parallel run puts
+        the global batch's mean here, so a NaN on any process stops every process)."""
+        return value
+
+    def wrap_validate(self, validate):
+        """The validation function that :func:`fit` calls (a data-parallel run validates on its first
+        process and sends the metrics to the others)."""
+        return validate
+
+    def on_sync(self, state: TrainState) -> None:
+        """After every batch's and every epoch's callbacks, before ``state.stop`` is read (processes agree
+        to stop together here)."""
+
     def on_batch_end(self, state: TrainState) -> None: ...
 
     def on_epoch_end(self, state: TrainState) -> None:
@@ -226,6 +248,21 @@ class HalveLROnPlateau(Callback):
                     state.optimizer.lr)
 
 
+_FIT_CALLBACKS: contextvars.ContextVar = contextvars.ContextVar("ffnlp_fit_callbacks", default=())
+
+
+@contextmanager
+def fit_callbacks(*callbacks: Callback):
+    """Within the block, every :func:`fit` runs ``callbacks`` after its own (as scikit-learn's
+    ``config_context``): a data-parallel exchange around a whole command, or for an estimator whose
+    ``fit`` takes no callbacks. Nested blocks add up."""
+    token = _FIT_CALLBACKS.set(tuple(_FIT_CALLBACKS.get()) + tuple(callbacks))
+    try:
+        yield
+    finally:
+        _FIT_CALLBACKS.reset(token)
+
+
 def _objective_fn(objective):
     """``(F, y, sample_weight) -> (loss, dF)`` for a plain loss or a fused output layer."""
     if isinstance(objective, Layer):
@@ -256,13 +293,21 @@ def train_step(model: Layer, loss, optimizer: Optimizer, X, y, sample_weight=Non
     """
     if not isinstance(loss, Layer):
         loss.ops = model.ops
-    Z, backprop = model(X, is_train=True)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging run is caught below
-        value, dZ = _objective_fn(loss)(Z, y, sample_weight)
-    value = model.ops.item(value)
+    empty = len(y) == 0 if y is not None else False   # a data-parallel process without a share of the batch
+    if not empty:
+        Z, backprop = model(X, is_train=True)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging run is caught below
+            value, dZ = _objective_fn(loss)(Z, y, sample_weight)
+        value = model.ops.item(value)
+    else:
+        value = 0.0
+    if state is not None:
+        for cb in callbacks:
+            value = cb.on_loss(state, value)
     if not math.isfinite(value):
         return value
-    backprop(dZ)
+    if not empty:
+        backprop(dZ)
     if state is not None:
         for cb in callbacks:
             cb.on_gradients(state)
@@ -387,7 +432,7 @@ def fit(
     hist = history if history is not None else History()
     sign = 1.0 if mode == "min" else -1.0
     root = trained if trained is not None else _root(model, loss)
-    cbs = list(callbacks)
+    cbs = list(callbacks) + list(_FIT_CALLBACKS.get())
     if verbose:
         cbs.insert(0, LogProgress(every=log_every_batches, log_every=log_every))
     if max_seconds is not None:
@@ -401,6 +446,8 @@ def fit(
     bs = n if not batch_size else int(batch_size)
     st.n_batches = -(-n // bs)
     track_best = restore_best and (n_iter_no_change is not None or validate is not None)
+    for cb in cbs:
+        validate = cb.wrap_validate(validate)
     for cb in cbs:
         cb.on_train_begin(st)
 
@@ -418,7 +465,10 @@ def fit(
         for cb in cbs:
             cb.on_epoch_begin(st)
         for idx in minibatches(n, batch_size, rng=rng):
-            Xb, yb, sw = _batch(X, y, idx, sample_weight)
+            part = idx
+            for cb in cbs:
+                part = cb.shard(st, part)
+            Xb, yb, sw = _batch(X, y, part, sample_weight)
             value = train_step(model, loss, st.optimizer, Xb, yb, sw, root=root, callbacks=cbs, state=st)
             st.batch += 1
             if not math.isfinite(value):
@@ -432,6 +482,8 @@ def fit(
             st.epoch_seen += len(idx)
             for cb in cbs:
                 cb.on_batch_end(st)
+            for cb in cbs:
+                cb.on_sync(st)
             if st.stop:
                 st.partial_epoch = st.epoch_seen < n
                 break
@@ -471,6 +523,8 @@ def fit(
             on_epoch_end(epoch + 1, hist, st.improved)
         if n_iter_no_change is not None and st.no_change >= n_iter_no_change and not st.stop:
             st.stop, st.stop_reason = True, f"no improvement of {monitor} for {st.no_change} epochs"
+        for cb in cbs:
+            cb.on_sync(st)
         if st.stop:
             hist.stopped_early, hist.stop_reason = True, st.stop_reason
             break

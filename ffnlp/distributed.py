@@ -1,0 +1,272 @@
+"""Synchronous data-parallel training over MPI processes (``mpiexec -n N ...``), on the one engine.
+
+A data-parallel run is :func:`ffnlp.nn.training.fit` with a gradient exchange between backprop and the
+optimizer step (the shape of Horovod's ``DistributedOptimizer``). Every process holds the whole model and
+draws the same shuffled global batches (the same seed); :class:`DataParallel`, a
+:class:`~ffnlp.nn.training.Callback`,
+
+* gives each process its contiguous share of every global batch (``shard``);
+* replaces each process's batch loss by the global batch's mean (``on_loss``: ``sum_r n_r loss_r / B``),
+  so the history is the same everywhere and a NaN on one process stops all of them;
+* scales each process's gradients by ``n_r / B`` (every loss divides by its own batch size ``n_r``) and
+  sums them (``on_gradients``): the optimizer's flat dense buffers with one buffer ``Allreduce``
+  (``IN_PLACE``) per dtype; a table with touched rows (embeddings; lazy output rows) by exchanging only
+  those rows (``Allgather`` of the counts, ``Allgatherv`` of the ids and the rows, a local scatter-add in
+  rank order) when that sends fewer bytes than the table, else a dense ``Allreduce`` of the table and the
+  union of the ids. Every process then applies the same rows, so lazy (row-sparse) Adam and SGD stay
+  identical everywhere, and the update is that of one process on the global batch, up to float rounding;
+* validates on the first process only and broadcasts the metrics (``wrap_validate``), so improvement,
+  early stopping, restore-best and learning-rate halving decide the same everywhere;
+* stops every process when any one stops (``on_sync``: time limits, callbacks).
+
+The first process alone logs and writes files: :func:`data_parallel` (used by the CLI) silences the
+others' logging and turns their :func:`ffnlp._files.atomic_path` writes into no-ops, and pins every
+process's BLAS to one thread (``blas_threads``), since N processes already use N cores.
+
+A checkpoint holds no trace of the number of processes (the global batch, the shuffling generator and the
+parameters are the same everywhere), so a run resumes under another number of processes.
+
+``mpi4py`` is imported here only, and only when a run is launched under an MPI launcher (``pip install
+'ffnlp[mpi]'`` brings it and the MPICH wheel; a system MPI works too).
+
+Examples
+--------
+>>> from ffnlp.distributed import DataParallel, world_size
+>>> world_size()                                       # not under mpiexec: one process
+1
+"""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import ExitStack, contextmanager
+
+import numpy as np
+
+from ffnlp.nn.training import Callback, fit_callbacks
+
+logger = logging.getLogger(__name__)
+
+#: Environment variables that MPI launchers set in every process they start (MPICH/Hydra and PMI,
+#: Open MPI, PMIx, Slurm's srun with PMI).
+LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
+
+
+def launched_under_mpi() -> bool:
+    """Whether this process was started by an MPI launcher (``mpiexec``, ``mpirun``, ``srun``)."""
+    return any(v in os.environ for v in LAUNCHER_VARIABLES)
+
+
+def _mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("data-parallel training needs mpi4py: pip install 'ffnlp[mpi]'") from exc
+    return MPI
+
+
+def world():
+    """``MPI.COMM_WORLD`` when launched under an MPI launcher, else None (one process, mpi4py not imported)."""
+    if not launched_under_mpi():
+        return None
+    return _mpi().COMM_WORLD
+
+
+def world_size() -> int:
+    """The number of processes of this run (1 without an MPI launcher)."""
+    comm = world()
+    return 1 if comm is None else comm.Get_size()
+
+
+def world_rank() -> int:
+    """This process's rank, 0 to ``world_size() - 1`` (0 without an MPI launcher)."""
+    comm = world()
+    return 0 if comm is None else comm.Get_rank()
+
+
+def share(n: int, rank: int, size: int) -> tuple[int, int]:
+    """The slice ``[lo, hi)`` of a batch of ``n`` that process ``rank`` of ``size`` trains on (contiguous,
+    sizes differing by at most one)."""
+    return n * rank // size, n * (rank + 1) // size
+
+
+class DataParallel(Callback):
+    """The gradient exchange of a synchronous data-parallel run of :func:`~ffnlp.nn.training.fit`.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator, optional
+        Default ``MPI.COMM_WORLD``.
+    sparse : {"auto", "rows", "dense"}
+        How tables with touched rows are summed: the cheaper of the two by bytes sent (``"auto"``), always
+        the touched rows, or always a dense ``Allreduce``.
+
+    Attributes
+    ----------
+    rank, world_size : int
+    stats : dict
+        Per run: ``steps``, ``dense_bytes`` and ``sparse_bytes`` (payload this process sent, summed over
+        steps; an allreduce counts its buffer once), ``comm_seconds``.
+    """
+
+    def __init__(self, comm=None, *, sparse: str = "auto"):
+        if sparse not in ("auto", "rows", "dense"):
+            raise ValueError(f"sparse must be 'auto', 'rows' or 'dense', got {sparse!r}")
+        self.MPI = _mpi()
+        self.comm = comm if comm is not None else self.MPI.COMM_WORLD
+        self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
+        self.sparse = sparse
+        self._n_local, self._n_global = 0, 0
+        self.stats = {}
+
+    def __repr__(self):
+        return f"DataParallel(rank={self.rank}, world_size={self.world_size})"
+
+    # -- fit hooks -----------------------------------------------------------------------------------
+    def on_train_begin(self, state):
+        self.stats = {"steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
+        state.extra["world_size"] = self.world_size
+        state.extra["rank"] = self.rank
+
+    def shard(self, state, idx):
+        lo, hi = share(len(idx), self.rank, self.world_size)
+        self._n_local, self._n_global = hi - lo, len(idx)
+        return idx[lo:hi]
+
+    def on_loss(self, state, value):
+        buf = np.array([value * self._n_local if self._n_local else 0.0], dtype=np.float64)
+        self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
+        return float(buf[0]) / max(self._n_global, 1)
+
+    def on_gradients(self, state):
+        import time
+
+        t0 = time.perf_counter()
+        opt, root = state.optimizer, state.params_model
+        # The optimizer flattens its dense parameters on first use; bind it now so the flat buffers exist.
+        if opt._model is not root or not all(g.intact() for g in opt._groups):
+            opt._bind(root)
+        scale = self._n_local / max(self._n_global, 1)
+        for g in opt._groups:
+            if scale != 1.0:
+                g.grad *= g.grad.dtype.type(scale)
+            self._allreduce(root.ops, g.grad)
+            self.stats["dense_bytes"] += int(g.grad.nbytes)
+        for layer, key in opt._sparse:
+            self._exchange_rows(root.ops, layer, key, scale)
+        self.stats["steps"] += 1
+        self.stats["comm_seconds"] += time.perf_counter() - t0
+
+    def wrap_validate(self, validate):
+        if validate is None:
+            return None
+
+        def first_validates(model):
+            metrics = validate(model) if self.rank == 0 else None
+            return self.comm.bcast(metrics, root=0)
+        return first_validates
+
+    def on_sync(self, state):
+        flag = np.array([1 if state.stop else 0], dtype=np.int32)
+        self.comm.Allreduce(self.MPI.IN_PLACE, flag, op=self.MPI.SUM)
+        if flag[0]:
+            reasons = self.comm.allgather(state.stop_reason if state.stop else None)
+            state.stop = True
+            state.stop_reason = next((r for r in reasons if r), state.stop_reason or "stopped by another process")
+
+    # -- exchanges ---------------------------------------------------------------------------------
+    def _allreduce(self, ops, buf):
+        if isinstance(buf, np.ndarray):
+            self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
+            return
+        host = np.ascontiguousarray(ops.to_host(buf))   # a device buffer: through the host (no CUDA-aware MPI)
+        self.comm.Allreduce(self.MPI.IN_PLACE, host, op=self.MPI.SUM)
+        buf[...] = ops.asarray(host)
+
+    def _exchange_rows(self, ops, layer, key, scale):
+        G = layer.grads[key]                                  # (n_rows, ...) on the host
+        rows = layer.sparse.get(key)
+        if rows is not None and rows.dtype == bool:           # a device's touched-row mask: dense sum, OR of masks
+            if scale != 1.0:
+                G *= G.dtype.type(scale)
+            self._allreduce(ops, G)
+            mask = np.ascontiguousarray(ops.to_host(rows)).astype(np.uint8)
+            self.comm.Allreduce(self.MPI.IN_PLACE, mask, op=self.MPI.MAX)
+            layer.sparse[key] = ops.asarray(mask.astype(bool))
+            self.stats["dense_bytes"] += int(G.nbytes + mask.nbytes)
+            return
+        ids = np.empty(0, np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        counts = np.empty(self.world_size, np.int64)
+        self.comm.Allgather(np.array([ids.shape[0]], np.int64), counts)
+        total = int(counts.sum())
+        if total == 0:
+            return
+        row_elems = int(np.prod(G.shape[1:], dtype=np.int64))
+        row_bytes = row_elems * G.dtype.itemsize
+        # bytes received by each process: the gathered rows and ids, against a ring allreduce (~2x the table)
+        rows_cost = total * (row_bytes + 8)
+        dense_cost = 2 * G.nbytes + total * 8
+        use_rows = self.sparse == "rows" or (self.sparse == "auto" and rows_cost < dense_cost)
+        all_ids = np.empty(total, np.int64)
+        self.comm.Allgatherv(ids, (all_ids, counts))
+        if use_rows:
+            vals = np.ascontiguousarray(G[ids], dtype=G.dtype).reshape(-1)
+            if scale != 1.0:
+                vals *= G.dtype.type(scale)
+            all_vals = np.empty(total * row_elems, G.dtype)
+            self.comm.Allgatherv(vals, (all_vals, counts * row_elems))
+            all_vals = all_vals.reshape((total,) + G.shape[1:])
+            G[ids] = 0
+            start = 0
+            for c in counts:                                # rank by rank: the same sums, in the same order, everywhere
+                c = int(c)
+                if c:
+                    seg = all_ids[start:start + c]          # unique within a process
+                    G[seg] += all_vals[start:start + c]
+                start += c
+            self.stats["sparse_bytes"] += int(vals.nbytes + ids.nbytes + 8)
+        else:
+            if scale != 1.0 and ids.shape[0]:
+                G[ids] *= G.dtype.type(scale)
+            self._allreduce(ops, G)
+            self.stats["dense_bytes"] += int(G.nbytes)
+            self.stats["sparse_bytes"] += int(ids.nbytes + 8)
+        layer.sparse[key] = np.unique(all_ids).astype(rows.dtype if rows is not None else np.int64)
+
+
+def pin_blas(threads: int = 1):
+    """Limit BLAS/OpenMP to ``threads`` per process (threadpoolctl); returns the limiter (``restore_original_limits``)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=int(threads))
+
+
+@contextmanager
+def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, sparse: str = "auto"):
+    """Run the block as one process of a data-parallel job: every :func:`~ffnlp.nn.training.fit` inside
+    exchanges gradients (:class:`DataParallel`), the other processes than the first write no files and
+    (``quiet_workers``) log only warnings, and BLAS is pinned to ``blas_threads`` per process.
+
+    Without an MPI launcher (one process) the block runs as it is. Yields the :class:`DataParallel`,
+    or None for one process.
+    """
+    comm = world()
+    if comm is None or comm.Get_size() == 1:
+        yield None
+        return
+    from ffnlp._files import discard_writes
+
+    dp = DataParallel(comm, sparse=sparse)
+    with ExitStack() as stack:
+        if blas_threads:
+            limiter = pin_blas(blas_threads)
+            stack.callback(limiter.restore_original_limits)
+        stack.enter_context(fit_callbacks(dp))
+        if dp.rank != 0:
+            stack.enter_context(discard_writes())
+            if quiet_workers:
+                log = logging.getLogger("ffnlp")
+                level = log.level
+                log.setLevel(logging.WARNING)
+                stack.callback(log.setLevel, level)
+        yield dp

@@ -1,0 +1,169 @@
+"""Data-parallel training (ffnlp.distributed): 2 MPI processes give the parameters of 1 process.
+
+Each case trains the same model twice on the same global batches and seed, once as one process and once
+under ``mpiexec -n 2`` (this file run as a module: ``python -m tests.test_distributed CASE OUT``), and
+compares every parameter after several steps at float32 tolerance. Skipped, saying so, where mpi4py or
+mpiexec is absent (``pip install 'ffnlp[mpi]'``).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ("lm_factored_adam", "lm_full_sgd", "lm_factored_sgd_sparse_rows", "textcat_adam", "image_sgd")
+
+
+def _mpiexec():
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return None
+    exe = shutil.which("mpiexec", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    return exe
+
+
+MPIEXEC = _mpiexec()
+needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="mpi4py/mpiexec not installed: pip install 'ffnlp[mpi]' "
+                                                       "to run the data-parallel tests")
+
+
+# ------------------------------------------------------------------------------------------ worker side
+def _lm_case(name):
+    from ffnlp.config import LMConfig
+    from ffnlp.tasks.lm import train_lm
+    from ffnlp.text.vocab import Vocab
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(60)]
+    # a Zipf-ish stream: 1,203 tokens -> 1,199 windows; batch 64 -> 19 global steps with a short last batch
+    stream = [words[min(int(k), 59)] for k in rng.zipf(1.3, size=1203)]
+    valid = [words[min(int(k), 59)] for k in rng.zipf(1.3, size=200)]
+    vocab = Vocab.build([stream], min_count=1)
+    enc = {"train": vocab.encode(stream), "valid": vocab.encode(valid)}
+    out = "full" if "full" in name else "factored"
+    opt = "sgd" if "sgd" in name else "adam"
+    cfg = LMConfig(context_size=3, embedding_dim=8, hidden=(16,), output=out, optimizer=opt,
+                   learning_rate=0.05 if opt == "sgd" else 0.01, momentum=0.5 if opt == "sgd" else 0.0,
+                   batch_size=64, epochs=2, n_iter_no_change=None, log_every=0, seed=3, weight_decay=1e-4)
+    res = train_lm(cfg, enc, vocab=vocab, verbose=False)
+    return {k: v for k, v in res.model.net.host_params().items()}, [r["train_loss"] for r in res.history]
+
+
+def _textcat_case(name):
+    from ffnlp.tasks.textcat import FFNTextClassifier
+
+    rng = np.random.default_rng(1)
+    vocab = [f"t{i}" for i in range(40)]
+    docs, labels = [], []
+    for i in range(150):
+        y = i % 3
+        n = int(rng.integers(3, 12))
+        toks = [vocab[int(rng.integers(0, 40))] for _ in range(n)] + [vocab[y]] * 2
+        docs.append(" ".join(toks))
+        labels.append(f"c{y}")
+    clf = FFNTextClassifier(hidden_layer_sizes=(12,), embedding_dim=10, batch_size=32, max_iter=3,
+                            random_state=5, verbose=False)
+    clf.fit(docs, labels)
+    params = {}
+    for i, (_, layer, key) in enumerate(clf.model_.named_params()):
+        params[f"{i}.{key}"] = np.asarray(layer.params[key])
+    return params, list(clf.loss_curve_)
+
+
+def _image_case(name):
+    from ffnlp.tasks.dense import FFNClassifier
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(90, 12)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = FFNClassifier(hidden_layer_sizes=(7, 5), batch_size=20, max_iter=4, random_state=0, solver="sgd",
+                        learning_rate_init=0.1, momentum=0.5, early_stopping=True, n_iter_no_change=2)
+    clf.fit(X, y)
+    params = {f"{i}.{key}": np.asarray(layer.params[key])
+              for i, (_, layer, key) in enumerate(clf.model_.named_params())}
+    return params, list(clf.loss_curve_)
+
+
+def run_case(name, out):
+    from ffnlp.distributed import data_parallel
+
+    with data_parallel(sparse="rows" if "sparse_rows" in name else "auto") as dp:
+        if name.startswith("lm"):
+            params, losses = _lm_case(name)
+        elif name.startswith("textcat"):
+            params, losses = _textcat_case(name)
+        else:
+            params, losses = _image_case(name)
+        rank = 0 if dp is None else dp.rank
+        size = 1 if dp is None else dp.world_size
+        stats = {} if dp is None else dp.stats
+    np.savez(f"{out}.rank{rank}.npz", **params, _losses=np.asarray(losses), _size=np.asarray(size),
+             _steps=np.asarray(stats.get("steps", 0)))
+
+
+# ------------------------------------------------------------------------------------------ test side
+def _run(cmd, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}"
+
+
+@needs_mpi
+@pytest.mark.parametrize("case", CASES)
+def test_two_processes_match_one(case, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    _run([sys.executable, "-m", "tests.test_distributed", case, str(one)], tmp_path)
+    _run([MPIEXEC, "-n", "2", sys.executable, "-m", "tests.test_distributed", case, str(two)], tmp_path)
+    a = np.load(f"{one}.rank0.npz")
+    b0, b1 = np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank1.npz")
+    assert int(a["_size"]) == 1 and int(b0["_size"]) == 2 and int(b0["_steps"]) > 5
+    keys = [k for k in a.files if not k.startswith("_")]
+    assert keys and sorted(keys) == sorted(k for k in b0.files if not k.startswith("_"))
+    for k in keys:
+        # the two processes hold bit-identical parameters: the same sums in the same order everywhere
+        np.testing.assert_array_equal(b0[k], b1[k], err_msg=f"{case}: ranks differ in {k}")
+        np.testing.assert_allclose(b0[k], a[k], rtol=2e-4, atol=2e-5, err_msg=f"{case}: 2 ranks != 1 rank in {k}")
+    np.testing.assert_allclose(b0["_losses"], a["_losses"], rtol=1e-5)
+    # the parameters moved: a comparison of untrained models would pass trivially
+    assert any(not np.allclose(a[k], 0) for k in keys)
+
+
+def test_one_process_without_launcher():
+    from ffnlp.distributed import data_parallel, launched_under_mpi, share, world_size
+
+    if launched_under_mpi():
+        pytest.skip("running under an MPI launcher")
+    assert world_size() == 1
+    with data_parallel() as dp:
+        assert dp is None
+    # shares cover a batch once, contiguous, sizes within one of each other (also when n < size)
+    for n, size in [(10, 3), (1, 2), (64, 4), (0, 2)]:
+        parts = [share(n, r, size) for r in range(size)]
+        assert parts[0][0] == 0 and parts[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+        assert max(h - lo for lo, h in parts) - min(h - lo for lo, h in parts) <= 1
+
+
+def test_discard_writes(tmp_path):
+    from ffnlp._files import atomic_path, discard_writes
+
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with discard_writes():
+        with atomic_path(target) as tmp:
+            Path(tmp).write_text("new")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    with atomic_path(target) as tmp:
+        Path(tmp).write_text("new")
+    assert target.read_text() == "new"
+
+
+if __name__ == "__main__":
+    run_case(sys.argv[1], sys.argv[2])
