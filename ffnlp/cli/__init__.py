@@ -171,6 +171,20 @@ def add_blas_threads(parser, help=None) -> None:
                         help=help or "BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
 
 
+def add_device(parser) -> None:
+    """The ``--device cpu|gpu|auto`` option of the training and evaluation verbs."""
+    parser.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu",
+                        help="array backend: cpu (NumPy), gpu (CuPy: pip install 'ffnlp[gpu]'), auto (a GPU when "
+                             "CuPy sees one, else the CPU)")
+
+
+def device_ops(args):
+    """The backend ``--device`` names; a GPU asked for where there is none is an ``ffnlp: error:`` (exit 2)."""
+    from ffnlp.nn.backends import get_ops
+
+    return get_ops(getattr(args, "device", "cpu"))
+
+
 def emit_json(obj) -> None:
     """Print ``obj`` as one JSON line (the last line of stdout, by convention)."""
     print(json.dumps(obj, sort_keys=True, default=_json_default))

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from ffnlp.cli import DefaultsHelpFormatter, check_outputs, config_error, emit_json, emit_metrics
+from ffnlp.cli import DefaultsHelpFormatter, add_device, check_outputs, config_error, device_ops, emit_json, emit_metrics
 from ffnlp.config import IMAGE_ACTIVATIONS, IMAGE_INITS, ImageConfig
 from ffnlp.errors import FFNLPError
 
@@ -69,12 +69,14 @@ def add_parser(sub):
     t.add_argument("--plot", default=None, metavar="FILE.png",
                    help="draw the cost curve and the train/test accuracy to this PNG file")
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
+    add_device(t)
     t.set_defaults(func=cmd_train)
 
     pr = verbs.add_parser("predict", help="predict labels of a .npy array of images or flattened rows")
     pr.add_argument("model", help="model file from 'ffnlp image train --output'")
     pr.add_argument("input", help=".npy file: (n, n_features) in [0, 1] or (n, h, w, c) uint8")
     pr.add_argument("--prob", action="store_true", help="print class probabilities too")
+    add_device(pr)
     pr.set_defaults(func=cmd_predict)
 
 
@@ -101,6 +103,7 @@ def cmd_train(args):
     from ffnlp.tasks.image import load_image_data, save_image_model, train_image
 
     config = build_config(args)
+    ops = device_ops(args)
     check_outputs(args, {"output": "--output", "plot": "--plot"})
     if args.plot:
         check_plot_path(args.plot)
@@ -111,7 +114,7 @@ def cmd_train(args):
                  "--data FOLDER trains on cat vs non-cat", len(data.y_train), len(data.y_test))
     else:
         log.info("training on %s (%d train / %d test images)", data.name, len(data.y_train), len(data.y_test))
-    result = train_image(data, config, verbose=log.isEnabledFor(logging.INFO))
+    result = train_image(data, config, verbose=log.isEnabledFor(logging.INFO), device=ops)
     m = result.metrics()
     step = "cost_after_iteration" if config.optimizer == "gd" else "cost_epoch"
     if not args.json:
@@ -134,7 +137,7 @@ def cmd_predict(args):
     from ffnlp.errors import DataError
     from ffnlp.tasks.image import load_image_model
 
-    clf = load_image_model(args.model)
+    clf = load_image_model(args.model, device=device_ops(args))
     try:
         X = np.load(args.input, allow_pickle=False)
     except IsADirectoryError:

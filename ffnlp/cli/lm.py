@@ -10,7 +10,8 @@ import math
 import time
 from pathlib import Path
 
-from ffnlp.cli import add_blas_threads, check_outputs, config_error, emit_json, emit_metrics, with_blas_threads
+from ffnlp.cli import (add_blas_threads, add_device, check_outputs, config_error, device_ops, emit_json, emit_metrics,
+                       with_blas_threads)
 from ffnlp.errors import DataError, FFNLPError
 
 DEFAULT_CORPUS = "lee"
@@ -102,6 +103,7 @@ def add_parser(sub):
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
     add_blas_threads(t, help="BLAS threads (default: 1 with the factored output, whose products are small; "
                               "the library's count with the full softmax)")
+    add_device(t)
     t.set_defaults(func=with_blas_threads(cmd_train, default=_train_threads))
 
     pp = verbs.add_parser("perplexity", help="exact perplexity of a model on a corpus split")
@@ -114,6 +116,7 @@ def add_parser(sub):
                     help="n-gram model file to interpolate with (weight tuned on the validation split)")
     pp.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
     add_blas_threads(pp)
+    add_device(pp)
     pp.set_defaults(func=with_blas_threads(cmd_perplexity))
 
     pr = verbs.add_parser("predict", help="the k most probable next words after a context")
@@ -316,6 +319,7 @@ def cmd_train(args):
     reading = _reading(args)
     build_config(args)  # flag errors first, before the corpus is read
     _check_encoding(args.encoding)
+    device_ops(args)    # a GPU asked for where there is none: an error now, not after reading the corpus
     if args.resume and not args.checkpoint:
         raise FFNLPError("--resume needs --checkpoint FILE (the training state to continue from)")
     if args.plot:
@@ -358,10 +362,12 @@ def cmd_train(args):
         if args.output:
             lm.save(args.output, meta={**_corpus_meta(args, splits), "min_count": config.min_count})
     else:
-        result = train_lm(config, splits, vocab=vocab, output=args.output, checkpoint=args.checkpoint,
+        ops = device_ops(args)
+        result = train_lm(config, splits, vocab=vocab, output=None, checkpoint=args.checkpoint,
                           resume=args.resume, verbose=logging.getLogger().isEnabledFor(logging.INFO),
-                          evaluate_test=not args.no_test, meta=_corpus_meta(args, splits))
+                          evaluate_test=not args.no_test, meta=_corpus_meta(args, splits), device=ops)
         lm = result.model
+        protocol["device"] = ops.device
         metrics = {"model": "nn", **result.metrics(), "seconds": round(time.perf_counter() - t0, 3), **protocol}
         if args.output:
             lm.save(args.output, meta={**_corpus_meta(args, splits), "training": {
@@ -392,7 +398,10 @@ def cmd_perplexity(args):
 
     t0 = time.perf_counter()
     _check_encoding(args.encoding)
+    ops = device_ops(args)
     lm = load_lm(args.model)
+    if isinstance(lm, WindowLM):
+        lm.net.to_ops(ops)
     meta = getattr(lm, "meta_", {}) or {}
     reading = dict(meta.get("reading") or {"corpus": meta.get("corpus") or DEFAULT_CORPUS, "train": None,
                                            "valid": None, "test": None, "encoding": meta.get("encoding")})

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ffnlp.nn import Adam, SGD, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, build_mlp, fit
+from ffnlp.nn.backends import get_ops
 from ffnlp.nn.init import course_scaled, course_small, get_initializer
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,10 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
         course's draw), shuffling and dropout.
     verbose : bool, default=False
         Log progress (epoch, loss, examples/s) every ``log_every`` epochs.
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        Array backend of the network (:mod:`ffnlp.nn.backends`): ``"gpu"`` trains with CuPy
+        (``pip install 'ffnlp[gpu]'``), ``"auto"`` uses a GPU when CuPy sees one. Predictions are NumPy
+        arrays either way, and model files load anywhere.
 
     Attributes
     ----------
@@ -85,7 +90,7 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0, batch_size=200,
                  learning_rate_init=0.001, lr_decay=0.0, momentum=0.9, max_iter=200, tol=1e-4,
                  n_iter_no_change=None, early_stopping=False, validation_fraction=0.1, dropout=0.0, init="auto",
-                 dtype="float32", random_state=None, verbose=False, log_every=1):
+                 dtype="float32", random_state=None, verbose=False, log_every=1, device="cpu"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -105,6 +110,7 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.log_every = log_every
+        self.device = device
 
     # -- helpers -----------------------------------------------------------------------------------
     def _np_dtype(self):
@@ -138,7 +144,9 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
         init = None if self.init == "auto" else _resolve_init(self.init, len(hidden))
         self.model_ = build_mlp([n_features, *hidden, n_out], activation=self.activation, rng=rng, init=init,
                                 dtype=self._np_dtype(), dropout=self.dropout, seed=self._seed())
+        self.model_.to_ops(get_ops(self.device))
         self.loss_ = SigmoidBinaryCrossEntropy() if n_out == 1 else SoftmaxCrossEntropy()
+        self.loss_.ops = self.model_.ops
         self.optimizer_ = self._make_optimizer()
         self._shuffle_rng = np.random.default_rng(self._seed())
         self.loss_curve_ = []
@@ -161,8 +169,8 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
 
         def validate(model):
             Z = model.predict(X_val)
-            loss = self.loss_(Z, self._targets(y_val))[0]
-            acc = float(np.mean(self._decode(Z) == y_val))
+            loss = float(self.loss_(Z, self._targets(y_val))[0])
+            acc = float(np.mean(self._decode(model.ops.to_host(Z)) == y_val))
             return {"loss": loss, "accuracy": acc}
 
         full_batch = self.solver == "gd" or self.batch_size is None
@@ -245,14 +253,15 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         check_is_fitted(self)
         X = self._check_X(X, reset=False).astype(self._np_dtype(), copy=False)
-        Z = self.model_.predict(X)
+        Z = self._predict_host(X)
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
         check_is_fitted(self)
         X = self._check_X(X, reset=False).astype(self._np_dtype(), copy=False)
-        P = self.loss_.output(self.model_.predict(X))
+        self.loss_.ops = self.model_.ops
+        P = self.model_.ops.to_host(self.loss_.output(self.model_.predict(X)))
         if P.shape[1] == 1:
             P = np.hstack([1 - P, P])
         return P
@@ -263,7 +272,11 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         check_is_fitted(self)
         X = self._check_X(X, reset=False).astype(self._np_dtype(), copy=False)
-        return self.classes_[self._decode(self.model_.predict(X))]
+        return self.classes_[self._decode(self._predict_host(X))]
+
+    def _predict_host(self, X):
+        """The network's output for ``X`` as a NumPy array (a copy from the device, if it trains on one)."""
+        return self.model_.ops.to_host(self.model_.predict(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -129,14 +129,14 @@ def load_image_data(path=None) -> ImageData:
     return load_digits_data() if path is None else load_catvnoncat(path)
 
 
-def make_classifier(config: ImageConfig, *, verbose=False) -> FFNClassifier:
+def make_classifier(config: ImageConfig, *, verbose=False, device="cpu") -> FFNClassifier:
     return FFNClassifier(
         hidden_layer_sizes=tuple(config.hidden), activation=config.activation, solver=config.optimizer,
         alpha=config.weight_decay, batch_size=config.batch_size, learning_rate_init=config.learning_rate,
         lr_decay=config.lr_decay, momentum=config.momentum, max_iter=config.iterations,
         n_iter_no_change=config.n_iter_no_change, early_stopping=config.validation_fraction > 0,
         validation_fraction=config.validation_fraction or 0.1, dropout=config.dropout, init=config.init,
-        dtype=config.dtype, random_state=config.seed, verbose=verbose, log_every=config.log_every)
+        dtype=config.dtype, random_state=config.seed, verbose=verbose, log_every=config.log_every, device=device)
 
 
 @dataclass
@@ -160,14 +160,14 @@ class ImageResult:
         }
 
 
-def train_image(data: ImageData, config: ImageConfig, *, verbose=False) -> ImageResult:
+def train_image(data: ImageData, config: ImageConfig, *, verbose=False, device="cpu") -> ImageResult:
     """Train the configured network on ``data``; costs are recorded every ``config.log_every`` steps.
 
     ``ImageResult.costs`` maps a step to its cost. Full-batch ``"gd"`` numbers steps as the course does:
     key ``i`` is the cost after ``i`` iterations (0, 100, ...). ``"sgd"``/``"adam"`` number epochs from 1,
     as the progress lines do: key ``e`` is the mean loss of epoch ``e`` (1, 10, 20, ...).
     """
-    clf = make_classifier(config, verbose=verbose)
+    clf = make_classifier(config, verbose=verbose, device=device)
     t0 = time.perf_counter()
     clf.fit(data.X_train, data.y_train)
     secs = time.perf_counter() - t0
@@ -188,14 +188,14 @@ def save_image_model(path, result: ImageResult) -> Path:
     return save_model(path, clf.model_, kind=KIND, meta=meta)
 
 
-def load_image_model(path) -> FFNClassifier:
+def load_image_model(path, *, device="cpu") -> FFNClassifier:
     """Rebuild a fitted :class:`FFNClassifier` from a model file written by :func:`save_image_model`."""
     from ffnlp.nn import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 
     model, meta, _ = load_model(path, kind=KIND)
     config = ImageConfig.from_dict(meta["config"])
-    clf = make_classifier(config)
-    clf.model_ = model
+    clf = make_classifier(config, device=device)
+    clf.model_ = model.to_ops(device)
     clf.classes_ = np.asarray(meta["labels"])
     clf.n_features_in_ = int(meta["n_features"])
     clf.loss_ = SigmoidBinaryCrossEntropy() if len(clf.classes_) == 2 else SoftmaxCrossEntropy()
