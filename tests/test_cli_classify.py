@@ -81,6 +81,10 @@ def test_train_json_summary_and_tsv_latin1(tmp_path, capsys):
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["classes"] == 2 and summary["n"] == 80
     assert summary["tokens"] > 80 * 7 * 0.8 and summary["tokens_per_second"] > 0    # training throughput
+    assert summary["best_epoch"] is None                    # the default trains all epochs on all the data
+    rc, out, _ = run(["classify", "train", "--input", str(tsv), "--output", str(out_model), "--encoding", "latin-1",
+                      "--json", "--early-stopping", *TRAIN_ARGS], capsys)
+    assert rc == 0 and 1 <= json.loads(out.strip().splitlines()[-1])["best_epoch"] <= 12
 
 
 def test_train_from_folder(tmp_path, capsys):

@@ -126,7 +126,9 @@ def add_parser(sub):
     t.add_argument("--class-weight", choices=["balanced"], default=None, help="reweight classes in the loss")
     t.add_argument("--validation-fraction", type=float, default=d.validation_fraction,
                    help="held out for early stopping")
-    t.add_argument("--no-early-stopping", action="store_true", help="train all epochs on all the data")
+    t.add_argument("--early-stopping", action="store_true",
+                   help="hold out --validation-fraction and keep the best epoch (default: all --epochs on all the data)")
+    t.add_argument("--no-early-stopping", action="store_true", help=argparse.SUPPRESS)  # the default now
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.add_argument("--plot", default=None, metavar="FILE.png",
                    help="draw training loss and validation accuracy per epoch (each ensemble member) to this PNG")
@@ -357,7 +359,7 @@ def build_config(args):
             word_dropout=args.word_dropout, dropout=args.dropout, learning_rate_init=args.lr, solver=args.solver,
             max_iter=args.epochs, batch_size=args.batch_size, alpha=args.alpha, min_count=args.min_count,
             class_weight=args.class_weight, validation_fraction=args.validation_fraction,
-            early_stopping=not args.no_early_stopping, random_state=args.seed,
+            early_stopping=args.early_stopping and not args.no_early_stopping, random_state=args.seed,
             verbose=logging.getLogger().isEnabledFor(logging.INFO))
     except ValueError as exc:
         raise config_error(exc, _FLAGS) from None
