@@ -247,6 +247,7 @@ class LMConfig(_ConfigMixin):
     momentum: float = 0.0
     adam_eps: float = 1e-8  # larger values damp Adam's steps on outputs that are (almost) never seen
     halve_lr_on_plateau: bool = False  # after an epoch without improvement: best epoch back, lr halved
+    lazy_output: bool = False  # row-sparse optimizer updates of the factored output (the classes a batch used)
     weight_decay: float = 0.0
     batch_size: int = 256
     epochs: int = 10

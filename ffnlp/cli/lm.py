@@ -78,6 +78,9 @@ def add_parser(sub):
     t.add_argument("--momentum", type=float, default=None, help="sgd momentum (default: preset)")
     t.add_argument("--halve-lr", action="store_true", default=None,
                    help="after an epoch without improvement, go back to the best epoch and halve the learning rate")
+    t.add_argument("--lazy-output", action="store_true", default=None,
+                   help="update the factored output's word rows lazily, only those of the classes each batch used "
+                        "(as the embeddings are); off by default")
     t.add_argument("--weight-decay", type=float, default=None, help="L2 on weights and embeddings, not biases (default: 0)")
     t.add_argument("--dropout", type=float, default=None,
                    help="dropout on the output layer's input and between hidden layers (default: preset)")
@@ -230,7 +233,8 @@ def build_config(args, splits=None):
         "context_size": args.context, "embedding_dim": args.embedding_dim, "hidden": args.hidden,
         "direct": args.direct, "output": args.output_layer, "n_classes": args.classes, "min_count": args.min_count,
         "max_vocab": args.max_vocab, "optimizer": args.optimizer, "learning_rate": args.learning_rate,
-        "lr_decay": args.lr_decay, "momentum": args.momentum, "halve_lr_on_plateau": args.halve_lr, "weight_decay": args.weight_decay,
+        "lr_decay": args.lr_decay, "momentum": args.momentum, "halve_lr_on_plateau": args.halve_lr,
+        "lazy_output": args.lazy_output, "weight_decay": args.weight_decay,
         "dropout": args.dropout, "input_dropout": args.input_dropout, "activation": args.activation,
         "batch_size": args.batch_size, "epochs": args.epochs,
         "n_iter_no_change": args.patience, "max_seconds": args.max_seconds, "embeddings": args.embeddings,

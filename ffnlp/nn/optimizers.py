@@ -63,6 +63,22 @@ class _Group:
         return all(layer.params[k] is pv and layer.grads[k] is gv for layer, k, pv, gv in self.views)
 
 
+def _runs(rows):
+    """``[(start, end), ...]`` of the maximal runs of consecutive ids in sorted ``rows`` (host ids), when
+    there are few enough of them (at most one per 8 rows) that updating each run as a slice beats a gather
+    and scatter of the rows; else None."""
+    if not isinstance(rows, np.ndarray) or rows.shape[0] < 16:
+        return None
+    breaks = (rows[1:] - rows[:-1]) != 1
+    n_runs = int(breaks.sum()) + 1
+    if n_runs * 8 > rows.shape[0]:
+        return None
+    cut = breaks.nonzero()[0]
+    starts = [int(rows[0])] + [int(v) for v in rows[cut + 1]]
+    ends = [int(v) + 1 for v in rows[cut]] + [int(rows[-1]) + 1]
+    return list(zip(starts, ends))
+
+
 class Optimizer:
     """Base class: ``step(model)`` applies one update from the accumulated gradients and zeroes them."""
 
@@ -133,6 +149,11 @@ class Optimizer:
             if rows.dtype == bool:   # a device's touched-row mask: one masked pass over the table
                 self._update_masked(ops, P, G, rows, state, lr, wd)
             elif rows.shape[0]:
+                runs = _runs(rows)
+                if runs is not None:   # whole blocks of rows (a factored output's classes): update views
+                    for s, e in runs:
+                        self._update(ops, P[s:e], G[s:e], {name: arr[s:e] for name, arr in state.items()}, lr, wd)
+                    continue
                 sub = {name: arr[rows] for name, arr in state.items()}
                 Pr, Gr = P[rows], G[rows]
                 self._update(ops, Pr, Gr, sub, lr, wd)

@@ -333,12 +333,18 @@ def evaluate_loss(model: Layer, loss, X, y=None, *, batch_size: int | None = 409
     return total / max(n, 1)
 
 
-def _batch(X, y, idx, sample_weight=None):
+def _batch(X, y, idx, sample_weight=None, *, in_order=False):
     if y is None:
         b = X.take(idx)
         if len(b) == 3:
             return b
         return b[0], b[1], None
+    if (in_order and len(idx) and _is_array(X) and _is_array(y)
+            and int(idx[-1]) - int(idx[0]) + 1 == len(idx)):
+        # an unshuffled batch is a contiguous range: a view, not a copy (full-batch gradient descent would
+        # otherwise copy the whole data set every iteration)
+        sl = slice(int(idx[0]), int(idx[-1]) + 1)
+        return X[sl], y[sl], None if sample_weight is None else sample_weight[sl]
     sw = None if sample_weight is None else sample_weight[idx]
     return take(X, idx), take(y, idx), sw
 
@@ -468,7 +474,7 @@ def fit(
             part = idx
             for cb in cbs:
                 part = cb.shard(st, part)
-            Xb, yb, sw = _batch(X, y, part, sample_weight)
+            Xb, yb, sw = _batch(X, y, part, sample_weight, in_order=rng is None)
             value = train_step(model, loss, st.optimizer, Xb, yb, sw, root=root, callbacks=cbs, state=st)
             st.batch += 1
             if not math.isfinite(value):

@@ -632,11 +632,14 @@ class TrainResult:
         return out
 
 
-def make_optimizer(config: LMConfig, *, lr_scale: float = 1.0):
+def make_optimizer(config: LMConfig, *, lr_scale: float = 1.0, lazy: bool | None = None):
+    """The optimizer of ``config``; ``lazy`` (default ``config.lazy_output``) updates the factored output's word
+    rows row-sparsely, only those of the classes a batch used (as the embeddings always are)."""
     lr = config.learning_rate * lr_scale
+    lazy = bool(getattr(config, "lazy_output", False)) if lazy is None else bool(lazy)
     if config.optimizer == "adam":
-        return Adam(lr, eps=config.adam_eps, weight_decay=config.weight_decay, lr_decay=config.lr_decay)
-    return SGD(lr, momentum=config.momentum, weight_decay=config.weight_decay, lr_decay=config.lr_decay)
+        return Adam(lr, eps=config.adam_eps, weight_decay=config.weight_decay, lr_decay=config.lr_decay, lazy=lazy)
+    return SGD(lr, momentum=config.momentum, weight_decay=config.weight_decay, lr_decay=config.lr_decay, lazy=lazy)
 
 
 def _save_checkpoint(path, lm, opt, state: dict, best_params=None):

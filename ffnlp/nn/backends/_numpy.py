@@ -448,7 +448,7 @@ class NumpyOps(Ops):
 
     #: Elements per block of the fused optimizer updates: the block's temporaries stay in cache, so each
     #: array is read and written once per step instead of once per elementwise operation.
-    UPDATE_BLOCK = 8192
+    UPDATE_BLOCK = 32768
 
     def adam_update(self, param, grad, m, v, *, step, beta1, beta2, eps, weight_decay=0.0):
         n = param.size
