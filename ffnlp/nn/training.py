@@ -413,7 +413,9 @@ def fit(
     callbacks : sequence of Callback
     divergence_factor : float or None
         Stop with :class:`DivergenceError` when an epoch's mean training loss exceeds this many times the
-        loss of the first batch (a run whose loss ends far above where it started); None disables it.
+        loss of the run's first batch, or of 1 if that is smaller (a run whose loss ends far above where it
+        started; the floor keeps a lucky small first batch of a late ``partial_fit`` from tripping it);
+        None disables it.
         NaN or infinite losses always stop the run.
     state : dict or None
         Resumed state of a checkpoint: ``best_params``, ``no_change``, ``initial_loss`` and extra entries
@@ -501,10 +503,10 @@ def fit(
         hist.examples_per_second.append(st.epoch_seen / secs if secs > 0 else float("inf"))
         hist.lr.append(lr)
         hist.examples.append(st.epoch_seen)
-        if (divergence_factor is not None and st.initial_loss is not None and st.initial_loss > 0
-                and mean_loss > divergence_factor * st.initial_loss and mean_loss > 1e-3):
+        if (divergence_factor is not None and st.initial_loss is not None
+                and mean_loss > divergence_factor * max(st.initial_loss, 1.0)):
             diverged(f"training diverged: the mean loss of epoch {epoch + 1} ({mean_loss:.4g}) is more than "
-                     f"{divergence_factor:g} times the loss it started from ({st.initial_loss:.4g}); lower the "
+                     f"{divergence_factor:g} times the loss it started from ({st.initial_loss:.4g}, or 1); lower the "
                      f"learning rate (now {st.optimizer.current_lr:g}). Nothing was saved from the diverged "
                      "state.")
         metrics = validate(model) if validate is not None else {}

@@ -100,3 +100,17 @@ def test_build_mlp_rejects_impossible_layer_lists(rng):
         build_mlp([4], rng=rng)
     with pytest.raises(ValueError, match="unknown activation"):
         build_mlp([4, 2], activation="cosine", rng=rng)
+
+
+def test_a_loss_that_ends_far_above_its_start_stops_the_run(rng):
+    X, y = _blobs(rng)
+    model = build_mlp([2, 2], rng=rng)                 # a linear softmax: the loss grows huge but stays finite
+    with pytest.raises(DivergenceError, match="times the loss it started from"):
+        fit(model, SoftmaxCrossEntropy(), SGD(10.0), X * 100, y, epochs=3, batch_size=20, rng=rng, verbose=False)
+
+
+def test_the_divergence_check_leaves_ordinary_runs_alone(rng):
+    X, y = _blobs(rng)
+    model = build_mlp([2, 16, 2], rng=rng)
+    hist = fit(model, SoftmaxCrossEntropy(), Adam(0.01), X, y, epochs=5, batch_size=16, rng=rng, verbose=False)
+    assert hist.epochs == 5 and hist.loss[-1] < hist.loss[0]
