@@ -117,6 +117,7 @@ class DataParallel(Callback):
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
         self.sparse = sparse
         self._n_local, self._n_global = 0, 0
+        self.global_batch = None
         self.stats = {}
 
     def __repr__(self):
@@ -129,6 +130,11 @@ class DataParallel(Callback):
         state.extra["rank"] = self.rank
 
     def shard(self, state, idx):
+        if state.batch == 0 and self.stats.get("steps", 0) == 0:   # the first batch of a run: a full one
+            self.global_batch = len(idx)
+            logger.info("data-parallel: %d processes, global batch %d (%s per process)", self.world_size, len(idx),
+                        "-".join(sorted({str(h - lo) for lo, h in (share(len(idx), r, self.world_size)
+                                                                   for r in range(self.world_size))})))
         lo, hi = share(len(idx), self.rank, self.world_size)
         self._n_local, self._n_global = hi - lo, len(idx)
         return idx[lo:hi]

@@ -7,6 +7,7 @@ mpiexec is absent (``pip install 'ffnlp[mpi]'``).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("lm_factored_adam", "lm_full_sgd", "lm_factored_sgd_sparse_rows", "textcat_adam", "image_sgd")
+CASES = ("lm_factored_adam", "lm_full_sgd", "lm_factored_sgd_sparse_rows", "textcat_adam", "image_sgd",
+         "image_sgd_stop")
 
 
 def _mpiexec():
@@ -91,10 +93,26 @@ def _image_case(name):
     return params, list(clf.loss_curve_)
 
 
-def run_case(name, out):
-    from ffnlp.distributed import data_parallel
+class _StopOnLastRank:
+    """Sets ``state.stop`` on the last process only, after its 3rd batch: every process must stop there."""
 
-    with data_parallel(sparse="rows" if "sparse_rows" in name else "auto") as dp:
+    def __new__(cls, rank, size):
+        from ffnlp.nn.training import Callback
+
+        class Stop(Callback):
+            def on_batch_end(self, state):
+                if rank == size - 1 and state.batch == 3:
+                    state.stop, state.stop_reason = True, "asked by the last process"
+        return Stop()
+
+
+def run_case(name, out):
+    from ffnlp.distributed import data_parallel, world_rank, world_size
+    from ffnlp.nn.training import fit_callbacks
+
+    stop = _StopOnLastRank(world_rank(), world_size()) if "stop" in name else None
+    with data_parallel(sparse="rows" if "sparse_rows" in name else "auto") as dp, \
+            fit_callbacks(*([stop] if stop else [])):
         if name.startswith("lm"):
             params, losses = _lm_case(name)
         elif name.startswith("textcat"):
@@ -123,7 +141,12 @@ def test_two_processes_match_one(case, tmp_path):
     _run([MPIEXEC, "-n", "2", sys.executable, "-m", "tests.test_distributed", case, str(two)], tmp_path)
     a = np.load(f"{one}.rank0.npz")
     b0, b1 = np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank1.npz")
-    assert int(a["_size"]) == 1 and int(b0["_size"]) == 2 and int(b0["_steps"]) > 5
+    assert int(a["_size"]) == 1 and int(b0["_size"]) == 2
+    assert int(b0["_steps"]) == int(b1["_steps"])          # every process ran every step
+    if "stop" in case:
+        assert int(b0["_steps"]) == 3                         # rank 1 alone asked to stop: both stopped there
+    else:
+        assert int(b0["_steps"]) > 5
     keys = [k for k in a.files if not k.startswith("_")]
     assert keys and sorted(keys) == sorted(k for k in b0.files if not k.startswith("_"))
     for k in keys:
@@ -133,6 +156,37 @@ def test_two_processes_match_one(case, tmp_path):
     np.testing.assert_allclose(b0["_losses"], a["_losses"], rtol=1e-5)
     # the parameters moved: a comparison of untrained models would pass trivially
     assert any(not np.allclose(a[k], 0) for k in keys)
+
+
+@needs_mpi
+def test_cli_under_mpiexec(tmp_path):
+    """``mpiexec -n 2 ffnlp classify train|lm train --json``: one JSON line (the first process prints),
+    stating world_size and the global batch; the output written once, no temporaries left."""
+    rng = np.random.default_rng(0)
+    with open(tmp_path / "train.txt", "w") as f:
+        for i in range(120):
+            toks = [f"w{int(rng.integers(0, 30))}" for _ in range(6)] + [["good", "bad"][i % 2]]
+            f.write(f"__label__{['pos', 'neg'][i % 2]} {' '.join(toks)}\n")
+    for name, n in (("lm_train.txt", 300), ("lm_valid.txt", 40)):
+        with open(tmp_path / name, "w") as f:
+            for _ in range(n):
+                f.write(" ".join(f"v{min(int(k), 40)}" for k in rng.zipf(1.4, size=8)) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ffnlp = [sys.executable, "-m", "ffnlp"]
+    for args in (["classify", "train", "--input", "train.txt", "--output", "c.npz", "--batch-size", "32",
+                  "--epochs", "2"],
+                 ["lm", "train", "--train", "lm_train.txt", "--valid", "lm_valid.txt", "--epochs", "1",
+                  "--batch-size", "64", "--output", "lm.npz", "--checkpoint", "ck.npz", "--no-test"]):
+        p = subprocess.run([MPIEXEC, "-n", "2", *ffnlp, *args, "--json"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+        assert len(lines) == 1, p.stdout
+        out = json.loads(lines[0])
+        assert out["world_size"] == 2 and out["global_batch"] == int(args[args.index("--batch-size") + 1])
+        assert p.stderr.count("data-parallel: 2 processes") == 1, p.stderr
+    assert {"c.npz", "lm.npz", "ck.npz"} <= {q.name for q in tmp_path.iterdir()}
+    assert not [q.name for q in tmp_path.iterdir() if q.name.endswith(".tmp")]
 
 
 def test_one_process_without_launcher():

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import warnings
@@ -185,8 +186,16 @@ def device_ops(args):
     return get_ops(getattr(args, "device", "cpu"))
 
 
+#: Set while a command runs as one process of a data-parallel job: {"dp": DataParallel}.
+_PARALLEL: dict = {}
+
+
 def emit_json(obj) -> None:
-    """Print ``obj`` as one JSON line (the last line of stdout, by convention)."""
+    """Print ``obj`` as one JSON line (the last line of stdout, by convention); a data-parallel run adds
+    ``world_size`` and ``global_batch``."""
+    if _PARALLEL and isinstance(obj, dict):
+        dp = _PARALLEL["dp"]
+        obj = {**obj, "world_size": dp.world_size, "global_batch": dp.global_batch}
     print(json.dumps(obj, sort_keys=True, default=_json_default))
 
 
@@ -216,7 +225,7 @@ def main(argv=None) -> int:
         stream=sys.stderr,
     )
     try:
-        with _sigterm_raises(), _quiet_libraries(args.quiet):
+        with _sigterm_raises(), _quiet_libraries(args.quiet), _data_parallel(args):
             return int(args.func(args) or 0)
     except FFNLPError as exc:
         print(f"ffnlp: error: {exc}", file=sys.stderr)
@@ -229,6 +238,46 @@ def main(argv=None) -> int:
         return 143
     except BrokenPipeError:
         return 0
+
+
+@contextmanager
+def _data_parallel(args):
+    """Under ``mpiexec -n N`` (N > 1): the command runs as one process of a data-parallel job
+    (:func:`ffnlp.distributed.data_parallel`): BLAS pinned to one thread per process unless
+    ``--blas-threads`` says otherwise, only the first process prints and writes files, and an unexpected
+    error on one process aborts the job (the others would wait for it forever)."""
+    from ffnlp.distributed import launched_under_mpi
+
+    if not launched_under_mpi():
+        yield
+        return
+    from ffnlp.distributed import data_parallel, world
+
+    comm = world()
+    if comm.Get_size() == 1:
+        yield
+        return
+    if getattr(args, "blas_threads", None) is None:
+        args.blas_threads = 1
+    with data_parallel(blas_threads=args.blas_threads) as dp:
+        _PARALLEL["dp"] = dp              # the engine logs the processes and the global batch as training begins
+        stdout = sys.stdout
+        if dp.rank != 0:
+            sys.stdout = open(os.devnull, "w")
+        try:
+            yield
+        except (FFNLPError, KeyboardInterrupt, _Terminated, SystemExit, BrokenPipeError):
+            raise                         # the same on every process (bad input, divergence) or a signal to all
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            comm.Abort(1)
+        finally:
+            if dp.rank != 0:
+                sys.stdout.close()
+                sys.stdout = stdout
+            _PARALLEL.clear()
 
 
 if __name__ == "__main__":
