@@ -127,8 +127,9 @@ def check_loss(loss, Z, y, *, eps=1e-6, sample_weight=None) -> float:
 def check_model(model: Layer, loss, X, y, *, eps=1e-6, max_elements=200, rng=None) -> dict:
     """End-to-end check of ``loss(model(X), y)`` w.r.t. every parameter of ``model``."""
     rng = rng or new_generator(0)
-    if not isinstance(loss, Layer):
-        loss.ops = model.ops
+    from ffnlp.nn.training import on_backend
+
+    loss = on_backend(loss, model.ops)
 
     def f():
         return float(loss(model(X, is_train=True)[0], y)[0])

@@ -263,6 +263,18 @@ def fit_callbacks(*callbacks: Callback):
         _FIT_CALLBACKS.reset(token)
 
 
+def on_backend(loss, ops):
+    """``loss`` computing on backend ``ops``: the loss itself when it already does (or is a fused output
+    layer, which lives on its own backend), else a shallow copy (the caller's object is left as it is)."""
+    if isinstance(loss, Layer) or getattr(loss, "ops", None) is ops:
+        return loss
+    import copy
+
+    loss = copy.copy(loss)
+    loss.ops = ops
+    return loss
+
+
 def _objective_fn(objective):
     """``(F, y, sample_weight) -> (loss, dF)`` for a plain loss or a fused output layer."""
     if isinstance(objective, Layer):
@@ -321,8 +333,7 @@ def evaluate_loss(model: Layer, loss, X, y=None, *, batch_size: int | None = 409
     n = len(X)
     total = 0.0
     fn = loss.logprob if isinstance(loss, Layer) else None
-    if not isinstance(loss, Layer):
-        loss.ops = model.ops
+    loss = on_backend(loss, model.ops)
     for idx in minibatches(n, batch_size):
         Xb, yb, _ = _batch(X, y, idx)
         F = model.predict(Xb)
@@ -439,6 +450,7 @@ def fit(
         raise ValueError("no training examples")
     hist = history if history is not None else History()
     sign = 1.0 if mode == "min" else -1.0
+    loss = on_backend(loss, model.ops)
     root = trained if trained is not None else _root(model, loss)
     cbs = list(callbacks) + list(_FIT_CALLBACKS.get())
     if verbose:

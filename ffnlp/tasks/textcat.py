@@ -52,6 +52,7 @@ from ffnlp._files import atomic_path
 from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
 from ffnlp.nn import SGD, Adam, Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit
+from ffnlp.nn.backends import get_ops
 from ffnlp.nn.pooling import Ensemble
 from ffnlp.tasks.textcat_io import FORMAT, KIND, read_model_file, write_model_file
 from ffnlp.tasks.textcat_net import build_legacy_network, build_network, embedding_table
@@ -175,6 +176,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     random_state : int or None
         Seeds the weights, the validation split, shuffling and dropout.
     verbose : bool, default=False
+    device : {"cpu", "gpu", "auto"}, default="cpu"
+        Array backend of the networks (:mod:`ffnlp.nn.backends`): ``"gpu"`` trains with CuPy
+        (``pip install 'ffnlp[gpu]'``). Features are computed on the host; predictions are NumPy arrays.
 
     Attributes
     ----------
@@ -210,7 +214,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                  min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
                  lr_decay=0.01, alpha=1e-4, batch_size=128, max_iter=4, tol=1e-4, n_iter_no_change=3,
                  early_stopping=False, validation_fraction=0.1, monitor="loss", n_models=1, class_weight=None,
-                 threshold=0.5, w2v_epochs=10, adapt_vectors=False, random_state=None, verbose=False):
+                 threshold=0.5, w2v_epochs=10, adapt_vectors=False, random_state=None, verbose=False, device="cpu"):
         self.doc_vector = doc_vector
         self.embedding_dim = embedding_dim
         self.embeddings = embeddings
@@ -252,11 +256,14 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self.adapt_vectors = adapt_vectors
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     # -- configuration ---------------------------------------------------------------------------
     def get_config(self) -> TextCatConfig:
-        """The hyper-parameters as a frozen :class:`~ffnlp.config.TextCatConfig` (validated)."""
+        """The hyper-parameters as a frozen :class:`~ffnlp.config.TextCatConfig` (validated). The device is
+        where a model trains, not what it is: it is left out (a file loads on any backend)."""
         params = self.get_params()
+        params.pop("device", None)
         params["hidden_layer_sizes"] = tuple(int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])) \
             if np.size(params["hidden_layer_sizes"]) else ()
         if params["embeddings"] not in ("random", "word2vec"):
@@ -587,6 +594,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
                 else:
                     self.members_.append(self._build(pre, self._n_out(), seed,
                                                      self._nb_scale(member_docs, targets[tr]), self._idf(member_docs)))
+                self.members_[-1].to_ops(get_ops(self.device))
                 self.optimizers_.append(self._make_optimizer())
                 self._shuffle_rngs.append(np.random.default_rng(seed + 3))
             member_val = val if va is None else (docs.subset(va), targets[va])
@@ -677,7 +685,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction ---------------------------------------------------------------------------------
     @staticmethod
     def _logits(model, docs: Documents, batch_size=2048):
-        out = [model.predict(docs.take(np.arange(s, min(s + batch_size, len(docs)))))
+        out = [model.ops.to_host(model.predict(docs.take(np.arange(s, min(s + batch_size, len(docs))))))
                for s in range(0, len(docs), batch_size)]
         return np.concatenate(out, axis=0)
 
