@@ -400,16 +400,16 @@ class NumpyOps(Ops):
         order = np.argsort(ids, kind="stable")
         sids = ids[order]
         starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
-        table[sids[starts]] += np.add.reduceat(updates[order], starts, axis=0)
-        self._last_rows = sids[starts]
+        rows = sids[starts]
+        table[rows] += np.add.reduceat(updates[order], starts, axis=0)
+        return rows
 
     def scatter_add(self, table, ids, updates):
         ids = np.asarray(ids).reshape(-1)
         self._check_scatter(table, ids, updates)
         if ids.size == 0:
             return ids[:0]
-        self._scatter_add(table, ids, updates)
-        return self._last_rows
+        return self._scatter_add(table, ids, updates)
 
     def segment_ids(self, lengths, total=None):
         lengths = np.asarray(lengths)
