@@ -127,6 +127,7 @@ def add_parser(sub):
     pr.add_argument("context", help="preceding text, tokenized as the training corpus ('-' reads stdin)")
     pr.add_argument("--k", type=int, default=5, help="how many words (default: 5)")
     pr.add_argument("--json", action="store_true", help="print one JSON object")
+    add_device(pr)
     pr.set_defaults(func=cmd_predict)
 
     g = verbs.add_parser("generate", help="sample text from a model")
@@ -137,6 +138,7 @@ def add_parser(sub):
     g.add_argument("--top-k", type=int, default=None, help="sample among the k most probable only")
     g.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
+    add_device(g)
     g.set_defaults(func=cmd_generate)
 
     lp = verbs.add_parser("plot", help="draw a saved model's training curves (or a checkpoint's, during training)")
@@ -448,7 +450,7 @@ def cmd_predict(args):
 
     from ffnlp.tasks.lm import load_lm
 
-    lm = load_lm(args.model)
+    lm = _on_device(load_lm(args.model), args)
     context = sys.stdin.read() if args.context == "-" else args.context
     if args.k < 1:
         raise FFNLPError(f"--k must be >= 1, got {args.k}")
@@ -469,7 +471,7 @@ def cmd_generate(args):
         raise FFNLPError(f"--top-k must be >= 1, got {args.top_k}")
     if args.tokens < 0:
         raise FFNLPError(f"--tokens must be >= 0, got {args.tokens}")
-    lm = load_lm(args.model)
+    lm = _on_device(load_lm(args.model), args)
     tokens = lm.generate(args.prompt, args.tokens, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     text = " ".join(tokens).replace(" </s> ", "\n").replace("</s>", "").strip()
     if args.json:
@@ -479,6 +481,15 @@ def cmd_generate(args):
 
 
 # ---------------------------------------------------------------------------------------------- pictures
+def _on_device(lm, args):
+    """A loaded model on the backend ``--device`` names (n-gram models have no arrays to move)."""
+    ops = device_ops(args)
+    net = getattr(lm, "net", None)
+    if net is not None:
+        net.to_ops(ops)
+    return lm
+
+
 def _plot_title(args, lm) -> str:
     corpus = getattr(args, "corpus", None) or getattr(args, "train", None) or \
         (getattr(lm, "meta_", None) or {}).get("corpus") or DEFAULT_CORPUS
