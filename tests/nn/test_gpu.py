@@ -27,6 +27,20 @@ def test_every_cupy_name_the_backend_uses_exists():
     assert hasattr(cupy.add, "reduceat")
 
 
+def test_every_array_function_the_core_calls_through_xp_exists_in_cupy():
+    import re
+    from pathlib import Path
+
+    import ffnlp.nn
+
+    names = set()
+    for path in Path(ffnlp.nn.__file__).parent.rglob("*.py"):
+        names |= set(re.findall(r"\bxp\.([A-Za-z_][A-Za-z0-9_]*)", path.read_text()))
+    assert {"zeros", "take_along_axis", "searchsorted"} <= names
+    missing = sorted(n for n in names if not hasattr(cupy, n))
+    assert not missing, missing
+
+
 gpu = pytest.mark.skipif(not gpu_available(), reason="no CUDA device visible to CuPy")
 
 

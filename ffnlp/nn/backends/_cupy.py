@@ -18,7 +18,8 @@ CUPY_NAMES = (
     "ndarray", "asarray", "ascontiguousarray", "asnumpy", "zeros", "empty", "full", "ones", "arange",
     "concatenate", "repeat", "cumsum", "searchsorted", "argsort", "take_along_axis", "where", "minimum",
     "maximum", "tanh", "exp", "log", "logaddexp", "isfinite", "squeeze", "unique", "union1d", "bincount",
-    "nonzero", "matmul", "add", "random.RandomState", "cuda.runtime.getDeviceCount", "cuda.Device",
+    "nonzero", "matmul", "add", "random.RandomState", "cuda.runtime.getDeviceCount", "cuda.Device", "lexsort",
+    "stack", "sqrt", "subtract", "flatnonzero", "ones",
 )
 CUPYX_NAMES = ("scatter_add",)
 
