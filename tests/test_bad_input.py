@@ -486,3 +486,12 @@ def test_output_and_checkpoint_differ(data, tmp_path, capsys):
     fails(["lm", "train", "--corpus", data / "corpus.txt", "--output", same, "--checkpoint", same], capsys,
           "--output and --checkpoint")
     assert not same.exists()
+
+
+def test_class_folders_are_never_taken_for_a_wrong_layout(tmp_path):
+    from ffnlp.cli.classify import _read_input
+
+    for i in range(12):                                          # 12 classes of one document each
+        (tmp_path / f"c{i}").mkdir()
+        (tmp_path / f"c{i}" / "doc.txt").write_text(f"document number {i}")
+    assert len(set(_read_input(tmp_path, "utf-8", "auto").labels)) == 12

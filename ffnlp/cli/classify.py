@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.cli import (DefaultsHelpFormatter, add_blas_threads, check_outputs, config_error, emit_json, emit_metrics,
-                       positive_int, with_blas_threads)
+from ffnlp.cli import (DefaultsHelpFormatter, add_blas_threads, add_device, check_outputs, config_error, device_ops,
+                       emit_json, emit_metrics, positive_int, with_blas_threads)
 from ffnlp.errors import DataError, FFNLPError
 
 logger = logging.getLogger("ffnlp.cli")
@@ -134,6 +134,7 @@ def add_parser(sub):
                    help="draw training loss and validation accuracy per epoch (each ensemble member) to this PNG")
     t.add_argument("--json", action="store_true", help="print the training summary as one JSON line")
     add_blas_threads(t)
+    add_device(t)
     t.set_defaults(func=with_blas_threads(cmd_train))
 
     e = verbs.add_parser("test", help="evaluate a model on labeled text", formatter_class=fmt)
@@ -150,6 +151,7 @@ def add_parser(sub):
                    help="draw the confusion matrix (counts and row-normalized) to this PNG file")
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     add_blas_threads(e)
+    add_device(e)
     e.set_defaults(func=with_blas_threads(cmd_test))
 
     pr = verbs.add_parser("predict", help="predict labels of documents, one per line", formatter_class=fmt)
@@ -161,6 +163,7 @@ def add_parser(sub):
     pr.add_argument("--threshold", type=_probability, default=0.0, help="leave out labels below this probability")
     pr.add_argument("--encoding", default="utf-8", help="text encoding of the input")
     add_blas_threads(pr)
+    add_device(pr)
     pr.set_defaults(func=with_blas_threads(cmd_predict))
 
     v = verbs.add_parser("vectors", help="write a model's trained word vectors as a word2vec-format file",
@@ -189,6 +192,11 @@ def add_parser(sub):
                    help="fit every model this many times per split (model seeds SEED, SEED+1, ...); rows are "
                         "the mean and standard deviation over the runs")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
+    c.add_argument("--jobs", type=int, default=1,
+                   help="fits run at once in worker processes (joblib; -1: every core); the same table as --jobs 1")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the fits on a Dask cluster (tcp://HOST:8786 from 'dask scheduler', with 'dask worker "
+                        "ADDRESS' on each machine; pip install 'ffnlp[dask]'); --jobs is then ignored")
     c.add_argument("--vectors", default=None,
                    help="word2vec-format file: adds ffnlp_dan_vec and ffnlp_conv_vec, whose embeddings start from it, "
                         "and ffnlp_ens_vec, the two averaged")
@@ -280,6 +288,8 @@ def _check_layout(data, path, fmt):
 
     if data.multilabel or len(data) < 2 or fmt in ("fasttext", "folder", "csv-header"):
         return data
+    if str(path) != "-" and Path(path).is_dir():      # class folders, or a folder with its own split
+        return data
     is_csv = fmt == "csv" or (fmt == "auto" and str(path).lower().endswith(".csv"))
     first_label, first_text = str(data.labels[0]).strip().lower(), data.texts[0].strip().lower()
     if data.labels.count(data.labels[0]) == 1 and (first_label in _HEADER_LABELS or first_text in _HEADER_TEXTS):
@@ -369,6 +379,7 @@ def cmd_train(args):
     from ffnlp.tasks.textcat import FFNTextClassifier
 
     config = build_config(args)
+    ops = device_ops(args)
     if config.embeddings not in ("random", "word2vec") and not Path(config.embeddings).is_file():
         raise DataError("embeddings file not found (--embeddings)", path=config.embeddings)
     check_outputs(args, {"output": "--output"}, inputs=[args.input])
@@ -381,7 +392,7 @@ def cmd_train(args):
     texts, max_length = _cap_long_documents(data.texts, config.max_length, data.source)
     if max_length != config.max_length:
         config = config.replace(max_length=max_length)
-    clf = FFNTextClassifier.from_config(config)
+    clf = FFNTextClassifier.from_config(config).set_params(device=args.device)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*epochs reached.*")
@@ -401,23 +412,28 @@ def cmd_train(args):
     summary = {"n": len(data), "classes": len(clf.classes_), "vocab": len(clf.vocab_), "epochs": clf.n_iter_,
                "best_epoch": clf.best_epoch_, "n_params": clf.n_params(), "seconds": round(clf.fit_seconds_, 3),
                "tokens": clf.n_tokens_, "tokens_per_second": round(clf.tokens_per_second_),
-               "output": str(args.output)}
+               "output": str(args.output), "device": ops.device}
     if args.json:
         emit_json(summary)
     else:
         emit_metrics(summary)
 
 
-def _load(path):
+def _load(path, args=None):
     from ffnlp.tasks.textcat import load_textcat_model
 
-    return load_textcat_model(path)
+    ops = device_ops(args) if args is not None else None
+    clf = load_textcat_model(path)
+    if ops is not None and ops is not clf.model_.ops:
+        clf.model_.to_ops(ops)
+        clf.device = args.device
+    return clf
 
 
 def cmd_test(args):
     from sklearn.metrics import f1_score
 
-    clf = _load(args.model)
+    clf = _load(args.model, args)
     data = _read_input(args.input, args.encoding, args.format, args.empty_docs, split="test")
     _check_plot(args.plot)
     if args.plot and clf.multilabel_:
@@ -465,7 +481,7 @@ def cmd_test(args):
 
 
 def cmd_predict(args):
-    clf = _load(args.model)
+    clf = _load(args.model, args)
     docs = _read_documents(args.input, args.encoding, empty="keep")
     keep = [i for i, d in enumerate(docs) if d]
     if not keep:
@@ -527,6 +543,8 @@ def cmd_compare(args):
     if args.vectors and not Path(args.vectors).is_file():
         raise DataError("word vectors file not found", path=args.vectors)
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    if args.jobs == 0 or args.jobs < -1:
+        raise FFNLPError(f"--jobs: expected a positive number of processes or -1 (every core), got {args.jobs}")
     results = []
     for name in datasets:
         try:
@@ -537,7 +555,7 @@ def cmd_compare(args):
                               desc=f"compare {name}", enabled=not getattr(args, "quiet", False)) as progress:
                     result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
                                      vectors=args.vectors, vectors_name=args.vectors_name, seeds=args.seeds,
-                                     progress=progress)
+                                     progress=progress, n_jobs=args.jobs, scheduler=args.scheduler)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise
