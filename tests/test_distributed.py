@@ -205,6 +205,54 @@ def test_one_process_without_launcher():
         assert max(h - lo for lo, h in parts) - min(h - lo for lo, h in parts) <= 1
 
 
+def _small_dataset():
+    from ffnlp.text.datasets import LabeledData, TextCatDataset
+
+    rng = np.random.default_rng(4)
+    texts, labels = [], []
+    for i in range(90):
+        y = i % 3
+        toks = [f"u{int(rng.integers(0, 25))}" for _ in range(int(rng.integers(4, 9)))] + [f"k{y}"]
+        texts.append(" ".join(toks))
+        labels.append(f"c{y}")
+    return TextCatDataset("small", LabeledData(texts, labels), cv_folds=3)
+
+
+def _accuracies(result):
+    return [(r.model, r.fold_accuracies, r.macro_f1, r.n_params) for r in result.rows]
+
+
+def test_compare_jobs_same_table():
+    """``compare(n_jobs=2)`` (joblib's process backend): the table of the sequential run, fold by fold."""
+    from threadpoolctl import threadpool_limits
+
+    from ffnlp.tasks.compare import compare
+
+    models = ["ffnlp_dan", "nbsvm"]
+    with threadpool_limits(1):
+        one = compare(_small_dataset(), models, seeds=2, max_folds=2)
+    two = compare(_small_dataset(), models, seeds=2, max_folds=2, n_jobs=2)
+    assert _accuracies(two) == _accuracies(one)
+    assert [r.folds for r in two.rows] == [2, 2] and len(two.rows[0].fold_accuracies) == 4
+
+
+def test_compare_on_a_dask_cluster():
+    """``compare(scheduler=ADDRESS)``: the fits run on a local Dask cluster of two worker processes."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed: pip install "
+                                                            "'ffnlp[dask]' to test --scheduler")
+    from threadpoolctl import threadpool_limits
+
+    from ffnlp.tasks.compare import compare
+
+    models = ["ffnlp_dan", "nbsvm"]
+    with threadpool_limits(1):
+        one = compare(_small_dataset(), models, max_folds=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        on_cluster = compare(_small_dataset(), models, max_folds=2, scheduler=cl.scheduler_address)
+        assert len(cl.workers) == 2
+    assert _accuracies(on_cluster) == _accuracies(one)
+
+
 def test_discard_writes(tmp_path):
     from ffnlp._files import atomic_path, discard_writes
 

@@ -164,7 +164,7 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
             on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec",
-            seeds: int = 1, progress=None) -> Comparison:
+            seeds: int = 1, progress=None, n_jobs: int = 1, scheduler: str | None = None) -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
 
     Parameters
@@ -191,6 +191,14 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         (:func:`pretrained_models`).
     vectors_name : str
         The suffix of those rows' names (``vec``).
+    n_jobs : int
+        Fits run at once (folds x seeds x models are independent) through joblib's process backend
+        (``loky``); -1 for every core. Every fit has its own seed and one BLAS thread, so the accuracies
+        are those of the sequential run (``n_jobs=1``), whatever the order in which the fits finish.
+    scheduler : str or None
+        The address of a Dask scheduler (``tcp://HOST:8786``, from ``dask scheduler`` and ``dask worker``
+        on each machine): the fits run on its workers through joblib's Dask backend (``pip install
+        'ffnlp[dask]'``); ``n_jobs`` is then ignored.
 
     Returns
     -------
@@ -210,36 +218,25 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
     if int(seeds) < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     protocol, folds = _folds(ds, seed, max_folds)
-    runs = [(fold, seed + k) for fold in folds for k in range(int(seeds))]
+    runs = [(i_fold, seed + k) for i_fold in range(len(folds)) for k in range(int(seeds))]
+    jobs = [(name, factory, i_fold, model_seed) for name, factory in models.items() for i_fold, model_seed in runs]
+    results = _run_fits(jobs, folds, n_jobs=n_jobs, scheduler=scheduler)
     rows = []
     for i, (name, factory) in enumerate(models.items(), start=1):
         if progress is not None:
             progress.epoch_begin(i, len(runs))
-        accs, f1s, fit_s, pred_s = [], [], [], []
-        n_params = 0
-        for (Xtr, ytr, Xte, yte, valid), model_seed in runs:
-            est = factory(model_seed)
-            t0 = time.perf_counter()
-            if valid is not None and isinstance(est, FFNTextClassifier):
-                est.fit(Xtr, ytr, validation_data=valid)
-            else:
-                est.fit(Xtr, ytr)
-            fit_s.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            pred = est.predict(Xte)
-            pred_s.append(time.perf_counter() - t0)
-            pred = np.asarray(pred).astype(str)
-            truth = np.asarray(yte).astype(str)
-            accs.append(float(accuracy_score(truth, pred)))
-            f1s.append(float(f1_score(truth, pred, average="macro")))
-            n_params = count_params(est)
+        fits = []
+        for (i_fold, model_seed), fitted in zip(runs, results):   # the fits in job order, as they finish
+            fits.append(fitted)
             logger.info("%s %s %s, model seed %d: accuracy %.4f (%.1f s)", ds.name, name,
-                        f"fold {(len(accs) - 1) // int(seeds) + 1}/{len(folds)}" if len(folds) > 1 else "fixed split",
-                        model_seed, accs[-1], fit_s[-1])
+                        f"fold {i_fold + 1}/{len(folds)}" if len(folds) > 1 else "fixed split",
+                        model_seed, fitted["accuracy"], fitted["fit_seconds"])
             if progress is not None:
                 progress.update(1)
-        row = Row(name, float(np.mean(accs)), float(np.std(accs)), float(np.mean(f1s)), float(np.mean(fit_s)),
-                  float(np.mean(pred_s)), n_params, len(folds), accs, int(seeds))
+        accs = [f["accuracy"] for f in fits]
+        row = Row(name, float(np.mean(accs)), float(np.std(accs)), float(np.mean([f["macro_f1"] for f in fits])),
+                  float(np.mean([f["fit_seconds"] for f in fits])), float(np.mean([f["predict_seconds"] for f in fits])),
+                  fits[-1]["n_params"], len(folds), accs, int(seeds))
         rows.append(row)
         if progress is not None:
             progress.epoch_end(i, {"model": name, "accuracy": row.accuracy})
@@ -247,6 +244,67 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
             on_row(row)
     n_test = len(folds[0][2])
     return Comparison(ds.name, protocol, len(folds[0][0]), n_test, int(ds.n_classes), rows)
+
+
+def _fit_score(factory, fold, model_seed, blas_threads=None) -> dict:
+    """Fit ``factory(model_seed)`` on one split and score it on the split's test part (one job of
+    :func:`compare`; runs in a worker process under ``n_jobs``/``scheduler``)."""
+    from contextlib import nullcontext
+
+    Xtr, ytr, Xte, yte, valid = fold
+    limit = nullcontext()
+    if blas_threads:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(int(blas_threads))
+    with limit:
+        est = factory(model_seed)
+        t0 = time.perf_counter()
+        if valid is not None and isinstance(est, FFNTextClassifier):
+            est.fit(Xtr, ytr, validation_data=valid)
+        else:
+            est.fit(Xtr, ytr)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pred = est.predict(Xte)
+        pred_s = time.perf_counter() - t0
+    pred = np.asarray(pred).astype(str)
+    truth = np.asarray(yte).astype(str)
+    return {"accuracy": float(accuracy_score(truth, pred)), "macro_f1": float(f1_score(truth, pred, average="macro")),
+            "fit_seconds": fit_s, "predict_seconds": pred_s, "n_params": count_params(est)}
+
+
+def _run_fits(jobs, folds, *, n_jobs=1, scheduler=None):
+    """The results of ``jobs`` ((name, factory, fold index, model seed)) in job order, as an iterator:
+    one after another here, or through joblib (processes, or a Dask cluster's workers)."""
+    if scheduler is None and int(n_jobs) == 1:
+        return (_fit_score(factory, folds[i_fold], model_seed) for _, factory, i_fold, model_seed in jobs)
+    import warnings
+
+    from joblib import Parallel, delayed, parallel_config
+
+    def quiet(factory, fold, model_seed):         # the sequential CLI run silences these two warnings too
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*epochs reached.*")
+            warnings.filterwarnings("ignore", module="sklearn")
+            return _fit_score(factory, fold, model_seed, blas_threads=1)
+
+    tasks = (delayed(quiet)(factory, folds[i_fold], model_seed) for _, factory, i_fold, model_seed in jobs)
+    if scheduler is not None:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ImportError("--scheduler needs dask.distributed: pip install 'ffnlp[dask]'") from None
+        client = Client(scheduler)
+
+        def on_cluster():
+            try:
+                with parallel_config(backend="dask"):
+                    yield from Parallel(n_jobs=-1, return_as="generator")(tasks)
+            finally:
+                client.close()
+        return on_cluster()
+    return Parallel(n_jobs=int(n_jobs), return_as="generator", backend="loky")(tasks)
 
 
 _COLUMNS = ("model", "accuracy", "accuracy_std", "macro_f1", "train_seconds", "predict_seconds", "n_params")
