@@ -245,3 +245,36 @@ class Progress:
 
 
 __all__ = ["Progress", "format_seconds"]
+
+
+def _callback_base():
+    from ffnlp.nn.training import Callback
+
+    return Callback
+
+
+class FitProgress(_callback_base()):
+    """A callback of the training engine (:func:`ffnlp.nn.fit`) that drives a :class:`Progress` bar within
+    every epoch of every fit: items (examples, or tokens for a language model) per second, the running
+    loss, and the ETA of the epoch and of the run. The CLI installs it on a terminal for every training
+    verb (``-q`` leaves it out); off a terminal the engine's own log lines report progress.
+    """
+
+    def __init__(self, *, unit: str = "examples", desc: str = "", enabled: bool = True):
+        self.unit, self.desc, self.enabled = unit, desc, enabled
+        self.progress = None
+
+    def on_train_begin(self, state):
+        self.progress = Progress(state.end_epoch, unit=self.unit, enabled=self.enabled, desc=self.desc)
+
+    def on_epoch_begin(self, state):
+        self.progress.epoch_begin(state.epoch + 1, state.n_examples)
+
+    def on_batch_end(self, state):
+        self.progress.update(state.batch_size, state.batch_loss)
+
+    def on_epoch_end(self, state):
+        self.progress.epoch_end(state.epoch, {k: v for k, v in state.metrics.items() if isinstance(v, float)})
+
+    def on_train_end(self, state):
+        self.progress.close()

@@ -186,3 +186,32 @@ def test_stage_names_the_epochs(monkeypatch, caplog, clock):
     p.epoch_end(1, {"model": "nbsvm", "accuracy": 0.9})
     assert _records(caplog) == ["compare trec model 1/3: done, 2 fits in 0:04, 0.5 fits/s, model nbsvm, accuracy 0.9, "
                                 "run ETA 0:08"]
+
+
+def test_the_training_engine_drives_a_bar_within_every_epoch(monkeypatch):
+    import numpy as np
+
+    from ffnlp.nn import Adam, SoftmaxCrossEntropy, build_mlp, fit
+    from ffnlp.progress import FitProgress
+
+    fake = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", fake)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((96, 3)).astype(np.float32), rng.integers(0, 2, 96)
+    fit(build_mlp([3, 4, 2], rng=rng), SoftmaxCrossEntropy(), Adam(0.01), X, y, epochs=2, batch_size=32, rng=rng,
+        verbose=False, callbacks=[FitProgress(unit="examples", desc="fit")])
+    text = fake.getvalue()
+    assert "fit epoch 1/2" in text and "fit epoch 2/2" in text and "96/96" in text and "loss=" in text
+
+
+def test_the_cli_shows_bars_on_a_terminal_only_and_never_under_q(monkeypatch, capsys):
+    from ffnlp.cli import main
+
+    fake = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", fake)
+    assert main(["image", "train", "--iterations", "2"]) == 0
+    assert "epoch 1/2" in fake.getvalue() and "ex" in fake.getvalue()
+    fake2 = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", fake2)
+    assert main(["image", "train", "--iterations", "2", "-q"]) == 0
+    assert "epoch 1/2" not in fake2.getvalue()

@@ -62,6 +62,8 @@ def _add_quiet_everywhere(sub) -> None:
             if isinstance(action, argparse._SubParsersAction):
                 parsers.extend(action.choices.values())
         for p in parsers:
+            if p.description:             # module docstrings' ``markup`` reads badly in --help
+                p.description = p.description.replace("``", "")
             if not any("-q" in a.option_strings for a in p._actions):
                 p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                                help="no progress output or library warnings (also before the group)")
@@ -225,7 +227,7 @@ def main(argv=None) -> int:
         stream=sys.stderr,
     )
     try:
-        with _sigterm_raises(), _quiet_libraries(args.quiet), _data_parallel(args):
+        with _sigterm_raises(), _quiet_libraries(args.quiet), _data_parallel(args), _progress_bars(args):
             return int(args.func(args) or 0)
     except FFNLPError as exc:
         print(f"ffnlp: error: {exc}", file=sys.stderr)
@@ -238,6 +240,25 @@ def main(argv=None) -> int:
         return 143
     except BrokenPipeError:
         return 0
+
+
+@contextmanager
+def _progress_bars(args):
+    """On a terminal (and without ``-q``), a progress bar within every epoch of every fit the command runs
+    (:class:`ffnlp.progress.FitProgress`); off a terminal the engine's log lines report progress."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if args.quiet or not tty:
+        yield
+        return
+    from ffnlp.nn.training import fit_callbacks
+    from ffnlp.progress import FitProgress
+
+    unit = "tokens" if getattr(args.func, "__module__", "").endswith(".lm") else "examples"
+    with fit_callbacks(FitProgress(unit=unit)):
+        yield
 
 
 @contextmanager
