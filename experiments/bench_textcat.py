@@ -170,7 +170,7 @@ def add_ratios(rows):
 
 
 def markdown(rows):
-    lines = ["| dataset | model | accuracy | train s (x NBSVM) | predict s (x NBSVM) | file MB (x NBSVM) | params | train tokens/s |",
+    lines = ["| dataset | model | accuracy | train s (x NBSVM) | predict s (x NBSVM) | file MB (x NBSVM) | params | training-set tokens / train s |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         params = "" if r["n_params"] is None else f"{r['n_params'] / 1e6:.2f}M"
@@ -203,7 +203,13 @@ def main(argv=None):
     p.add_argument("--ffnlp-config", default="{}", help="JSON overrides of FFNTextClassifier's defaults")
     p.add_argument("--tag", default="run", help="results file: experiments/results/textcat_bench_<tag>.json")
     p.add_argument("--markdown", action="store_true", help="print the Markdown table")
+    p.add_argument("--table", nargs="+", default=None, metavar="JSON",
+                   help="only print the Markdown table of earlier results files (no benchmark is run)")
     args = p.parse_args(argv)
+    if args.table:
+        rows = [r for f in args.table for r in json.loads(Path(f).read_text())["rows"]]
+        print(markdown(rows))
+        return 0
     config = json.loads(args.ffnlp_config)
     rows = []
     with threadpool_limits(limits=1):
