@@ -128,6 +128,14 @@ class DataParallel(Callback):
         self.stats = {"steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
         state.extra["world_size"] = self.world_size
         state.extra["rank"] = self.rank
+        if self.rank:
+            # Dropout: every process starts from the same generator state (the seed, or a checkpoint's); each
+            # process other than the first jumps its own ahead, so that the shares of a batch get independent
+            # masks (rank 0 keeps the stream that checkpoints record).
+            for layer in state.params_model.walk():
+                rng = getattr(layer, "rng", None)
+                if isinstance(rng, np.random.Generator) and hasattr(rng.bit_generator, "jumped"):
+                    rng.bit_generator.state = rng.bit_generator.jumped(self.rank).state
 
     def shard(self, state, idx):
         if state.batch == 0 and self.stats.get("steps", 0) == 0:   # the first batch of a run: a full one

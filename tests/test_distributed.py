@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("lm_factored_adam", "lm_full_sgd", "lm_factored_sgd_sparse_rows", "textcat_adam", "image_sgd",
+CASES = ("lm_factored_adam", "lm_full_sgd", "lm_factored_sgd_sparse_rows", "lm_factored_adam_lazy",
+         "textcat_adam", "image_sgd",
          "image_sgd_stop")
 
 
@@ -53,7 +54,8 @@ def _lm_case(name):
     opt = "sgd" if "sgd" in name else "adam"
     cfg = LMConfig(context_size=3, embedding_dim=8, hidden=(16,), output=out, optimizer=opt,
                    learning_rate=0.05 if opt == "sgd" else 0.01, momentum=0.5 if opt == "sgd" else 0.0,
-                   batch_size=64, epochs=2, n_iter_no_change=None, log_every=0, seed=3, weight_decay=1e-4)
+                   batch_size=64, epochs=2, n_iter_no_change=None, log_every=0, seed=3, weight_decay=1e-4,
+                   **({"lazy_output": True} if "lazy" in name else {}))
     res = train_lm(cfg, enc, vocab=vocab, verbose=False)
     return {k: v for k, v in res.model.net.host_params().items()}, [r["train_loss"] for r in res.history]
 
