@@ -604,10 +604,9 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         self._assemble()
         self.fit_seconds_ = time.perf_counter() - t0
         self.n_tokens_ = self._count(docs)
-        seconds = sum(sum(h.seconds) for h in self.histories_)
-        epochs = sum(len(h.seconds) for h in self.histories_)
-        # training throughput: tokens read by the training epochs (of every member) per second of them
-        self.tokens_per_second_ = self.n_tokens_ * epochs / max(seconds, 1e-9)
+        # training throughput: tokens read by the training epochs of every member, per second of them
+        read = sum(sum(getattr(h, "tokens_read", [])) for h in self.histories_)
+        self.tokens_per_second_ = read / max(sum(sum(h.seconds) for h in self.histories_), 1e-9)
         return self
 
     @staticmethod
@@ -663,6 +662,7 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
 
         def progress(epoch, history, improved):
             secs = history.seconds[-1]
+            history.tokens_read = getattr(history, "tokens_read", []) + [n_tokens]
             history.tokens_per_second = getattr(history, "tokens_per_second", []) + [n_tokens / max(secs, 1e-9)]
             if self.verbose:
                 logger.info("member %d epoch %d: %d tokens in %.2f s, %.0f tokens/s", k + 1, epoch, n_tokens, secs,
