@@ -120,7 +120,7 @@ def touched_rows(ids, context_size, local_batch, rng, n_batches=40):
 
 def model(one, two, ids, config, vocab_size):
     """The throughput model for 4-64 processes on 10 Gb/s (see the module docstring)."""
-    B = one["global_batch"]
+    B = int(one["global_batch"])
     t_step1 = B / one["tokens_per_second"]
     t_opt = one["optimizer_seconds_per_step"]
     t_fb = t_step1 - t_opt
@@ -193,6 +193,8 @@ def main(argv=None):
                 r.update(variant=variant, repeat=rep, wall_seconds=time.perf_counter() - t0,
                          load_average_1min_after=os.getloadavg()[0])
                 runs.append(r)
+                with open(RESULTS / f"{NAME}_runs.jsonl", "a") as fh:     # every run as it ends, kept on a crash
+                    fh.write(json.dumps({**r, "date": started.isoformat(timespec="seconds")}) + "\n")
                 print(f"{variant}, {n} process(es), repeat {rep + 1}: {r['tokens_per_second']:.0f} tokens/s, valid "
                       f"ppl {r['valid_perplexity']:.2f}, exchange {1e3 * r['exchange_seconds_per_step']:.1f} ms/step, "
                       f"optimizer {1e3 * r['optimizer_seconds_per_step']:.1f} ms/step", file=sys.stderr)
