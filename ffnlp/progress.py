@@ -5,7 +5,8 @@ running mean loss, the time left in the epoch and in the run. Elsewhere (a log f
 logged to ``logging.getLogger("ffnlp.progress")`` at INFO at most every ``log_every_seconds``, and one
 at the end of each epoch. ``enabled=False`` (the CLI's ``-q``) silences both.
 
-A leaf module: it imports nothing from ffnlp, so :mod:`ffnlp.nn` and :mod:`ffnlp.text` may use it.
+:class:`Progress` itself needs nothing of ffnlp (word2vec training and ``classify compare`` drive it);
+:class:`FitProgress` adapts it to the callbacks of the training engine (:mod:`ffnlp.nn.training`).
 
 Examples
 --------

@@ -261,9 +261,14 @@ def test_classify_train_test_vectors_plots(tmp_path, capsys):
     train, test = _labeled(tmp_path / "train.txt", 160), _labeled(tmp_path / "test.txt", 40, seed=1)
     model, curves = tmp_path / "m.npz", tmp_path / "curves.png"
     code, _, err = _run(capsys, ["classify", "train", "--input", train, "--output", model, "--dim", "16",
-                                 "--epochs", "6", "--n-models", "2", "--plot", curves])
+                                 "--epochs", "6", "--n-models", "2", "--early-stopping", "--plot", curves])
     assert code == 0, err
-    assert_picture(curves, (1100, 450))
+    assert_picture(curves, (1100, 450))                          # loss and validation accuracy
+    no_val = tmp_path / "curves1.png"
+    code, _, err = _run(capsys, ["classify", "train", "--input", train, "--output", tmp_path / "m1.npz", "--dim", "16",
+                                 "--epochs", "3", "--plot", no_val])
+    assert code == 0, err
+    assert_picture(no_val, (650, 450))                           # no held-out data: the loss only
     cm = tmp_path / "cm.png"
     code, out, err = _run(capsys, ["classify", "test", model, test, "--plot", cm])
     assert code == 0, err
