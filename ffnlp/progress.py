@@ -30,6 +30,9 @@ logger = logging.getLogger("ffnlp.progress")
 
 #: The clock (seconds); tests replace it.
 _clock = time.monotonic
+#: Reporters whose bar is open, outermost first: a bar opened inside another (the fits of a comparison, the
+#: epochs of a fit) is drawn below it and cleared when done, so that only the outermost lines stay.
+_OPEN: list = []
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -91,6 +94,7 @@ class Progress:
         self.desc = desc
         self.stage = stage
         self._bar = None
+        self._redirect = None         # the logging redirection of the outermost bar
         self._tty = None              # decided at the first epoch, on the stderr of that moment
         self._epoch = None
         self._epoch_times: list[float] = []
@@ -153,9 +157,16 @@ class Progress:
             return
         from tqdm import tqdm
 
+        depth = len(_OPEN)               # bars of enclosing work (a comparison's fits, each with its epochs)
+        if depth == 0:                   # log lines are written above the bars, not through them
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            self._redirect = logging_redirect_tqdm()
+            self._redirect.__enter__()
         self._bar = tqdm(total=self._n_items, desc=self._title(epoch), unit=f" {self.unit}",
                          unit_scale=self._n_items is None or self._n_items >= 100_000,
-                         file=sys.stderr, dynamic_ncols=True, leave=True, mininterval=0.25)
+                         file=sys.stderr, dynamic_ncols=True, leave=depth == 0, position=depth, mininterval=0.25)
+        _OPEN.append(self)
 
     def update(self, n_items: int, loss: float | None = None) -> None:
         """``n_items`` more items done (a batch), with their mean ``loss`` if known."""
@@ -229,6 +240,11 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+            if self in _OPEN:
+                _OPEN.remove(self)
+            if self._redirect is not None:
+                redirect, self._redirect = self._redirect, None
+                redirect.__exit__(None, None, None)
 
     def close(self) -> None:
         """Finish: close a bar still open (an epoch cut short)."""

@@ -215,3 +215,26 @@ def test_the_cli_shows_bars_on_a_terminal_only_and_never_under_q(monkeypatch, ca
     monkeypatch.setattr(sys, "stderr", fake2)
     assert main(["image", "train", "--iterations", "2", "-q"]) == 0
     assert "epoch 1/2" not in fake2.getvalue()
+
+
+def test_nested_bars_stack_and_only_the_outer_ones_stay(monkeypatch, caplog):
+    fake = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", fake)
+    outer = Progress(2, unit="fits", stage="model", desc="compare")
+    outer.epoch_begin(1, 2)
+    inner = Progress(3, desc="fit")
+    inner.epoch_begin(1, 10)
+    assert outer._bar.leave is True and outer._bar.pos == 0
+    assert inner._bar.leave is False and abs(inner._bar.pos) == 1
+    logging.getLogger("ffnlp.test").warning("a line while the bars are drawn")
+    inner.update(10, loss=0.5)
+    inner.epoch_end(1, {})
+    inner.close()
+    outer.update(1)
+    outer.epoch_end(1, {"accuracy": 0.5})
+    assert progress_mod._OPEN == []
+    again = Progress(1)
+    again.epoch_begin(1, 5)                          # with nothing open, a new bar is outermost again
+    assert again._bar.leave is True
+    again.close()
+    assert progress_mod._OPEN == []
