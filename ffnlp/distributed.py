@@ -224,20 +224,24 @@ class DataParallel(Callback):
         all_ids = np.empty(total, np.int64)
         self.comm.Allgatherv(ids, (all_ids, counts))
         if use_rows:
-            vals = np.ascontiguousarray(G[ids], dtype=G.dtype).reshape(-1)
+            vals = G[ids].reshape(-1)                        # a copy (fancy indexing), contiguous
             if scale != 1.0:
                 vals *= G.dtype.type(scale)
             all_vals = np.empty(total * row_elems, G.dtype)
             self.comm.Allgatherv(vals, (all_vals, counts * row_elems))
             all_vals = all_vals.reshape((total,) + G.shape[1:])
-            G[ids] = 0
-            start = 0
-            for c in counts:                                # rank by rank: the same sums, in the same order, everywhere
-                c = int(c)
-                if c:
-                    seg = all_ids[start:start + c]          # unique within a process
-                    G[seg] += all_vals[start:start + c]
-                start += c
+            starts = np.concatenate([[0], np.cumsum(counts)])
+            if self.world_size == 2:
+                # own rows plus the other's: a + b == b + a exactly, so both processes hold the same sums
+                G[ids] = vals.reshape((-1,) + G.shape[1:])
+                o = 1 - self.rank
+                if counts[o]:
+                    G[all_ids[starts[o]:starts[o + 1]]] += all_vals[starts[o]:starts[o + 1]]
+            else:
+                G[ids] = 0
+                for r in range(self.world_size):    # rank by rank: the same sums, in the same order, everywhere
+                    if counts[r]:                   # ids are unique within a process
+                        G[all_ids[starts[r]:starts[r + 1]]] += all_vals[starts[r]:starts[r + 1]]
             self.stats["sparse_bytes"] += int(vals.nbytes + ids.nbytes + 8)
         else:
             if scale != 1.0 and ids.shape[0]:
@@ -245,7 +249,9 @@ class DataParallel(Callback):
             self._allreduce(ops, G)
             self.stats["dense_bytes"] += int(G.nbytes)
             self.stats["sparse_bytes"] += int(ids.nbytes + 8)
-        layer.sparse[key] = np.unique(all_ids).astype(rows.dtype if rows is not None else np.int64)
+        touched = np.zeros(G.shape[0], dtype=bool)            # the union of the ids, sorted, in O(n_rows)
+        touched[all_ids] = True
+        layer.sparse[key] = np.flatnonzero(touched).astype(rows.dtype if rows is not None else np.int64)
 
 
 def pin_blas(threads: int = 1):

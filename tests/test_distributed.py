@@ -136,14 +136,15 @@ def _run(cmd, tmp_path):
 
 
 @needs_mpi
-@pytest.mark.parametrize("case", CASES)
-def test_two_processes_match_one(case, tmp_path):
+@pytest.mark.parametrize("case,n", [(c, 2) for c in CASES] + [("lm_factored_sgd_sparse_rows", 3)])
+def test_two_processes_match_one(case, n, tmp_path):
+    """n processes == 1 process; 3 processes take the row exchange's general path (shares of 21-22 of 64)."""
     one, two = tmp_path / "one", tmp_path / "two"
     _run([sys.executable, "-m", "tests.test_distributed", case, str(one)], tmp_path)
-    _run([MPIEXEC, "-n", "2", sys.executable, "-m", "tests.test_distributed", case, str(two)], tmp_path)
+    _run([MPIEXEC, "-n", str(n), sys.executable, "-m", "tests.test_distributed", case, str(two)], tmp_path)
     a = np.load(f"{one}.rank0.npz")
-    b0, b1 = np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank1.npz")
-    assert int(a["_size"]) == 1 and int(b0["_size"]) == 2
+    b0, b1 = np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank{n - 1}.npz")
+    assert int(a["_size"]) == 1 and int(b0["_size"]) == n
     assert int(b0["_steps"]) == int(b1["_steps"])          # every process ran every step
     if "stop" in case:
         assert int(b0["_steps"]) == 3                         # rank 1 alone asked to stop: both stopped there
