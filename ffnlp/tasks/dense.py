@@ -9,16 +9,16 @@ import logging
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ffnlp.nn import Adam, SGD, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, build_mlp, fit
+from ffnlp.nn import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, build_mlp, fit
 from ffnlp.nn.backends import get_ops
 from ffnlp.nn.init import course_scaled, course_small, get_initializer
+from ffnlp.tasks.base import FFNClassifierBase
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _resolve_init(init, n_hidden_layers):
     return get_initializer(init)
 
 
-class FFNClassifier(ClassifierMixin, BaseEstimator):
+class FFNClassifier(FFNClassifierBase):
     """Deep feedforward classifier: ``[LINEAR -> ACTIVATION] * (L - 1) -> LINEAR -> SIGMOID | SOFTMAX``.
 
     Two classes use one sigmoid output unit with binary cross-entropy; more use softmax with categorical
@@ -118,20 +118,7 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         return np.dtype(self.dtype)
 
-    def _seed(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.RandomState):
-            return rs.randint(np.iinfo(np.int32).max)
-        return 0 if rs is None else int(rs)
-
-    def _make_optimizer(self):
-        if self.solver == "adam":
-            return Adam(self.learning_rate_init, weight_decay=self.alpha, lr_decay=self.lr_decay)
-        if self.solver == "sgd":
-            return SGD(self.learning_rate_init, momentum=self.momentum, weight_decay=self.alpha, lr_decay=self.lr_decay)
-        if self.solver == "gd":
-            return SGD(self.learning_rate_init, momentum=0.0, weight_decay=self.alpha, lr_decay=self.lr_decay)
-        raise ValueError(f"solver must be 'gd', 'sgd' or 'adam', got {self.solver!r}")
+    _solvers = ("gd", "sgd", "adam")
 
     def _initialize(self, n_features, n_classes):
         hidden = self.hidden_layer_sizes
@@ -213,39 +200,43 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
     # -- public API --------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
         """Train from scratch on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,); returns self."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_all_finite=True)
-        check_classification_targets(y)
-        self._encoder = LabelEncoder().fit(y)
-        self.classes_ = self._encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"FFNClassifier needs at least 2 classes in y; got 1 class: {self.classes_[0]!r}")
-        y_enc = self._encoder.transform(y)
-        X = X.astype(self._np_dtype(), copy=False)
-        self._initialize(X.shape[1], len(self.classes_))
-        return self._train(X, y_enc, int(self.max_iter), self._prepare_sample_weight(sample_weight, X.shape[0]))
+        return self._fit(X, y, sample_weight, incremental=False)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch on ``(X, y)``; the first call needs ``classes`` (all labels that will ever appear)."""
-        first = not hasattr(self, "model_")
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight=None, *, classes=None, incremental=False):
+        """The shared body of :meth:`fit` and :meth:`partial_fit` (scikit-learn's ``_fit(incremental)``)."""
+        first = not incremental or not hasattr(self, "model_")
         X, y = validate_data(self, X, y, reset=first, dtype=[np.float64, np.float32], ensure_all_finite=True)
         if first:
-            if classes is None:
+            if incremental and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
-            self._encoder = LabelEncoder().fit(np.asarray(classes))
+            if not incremental:
+                check_classification_targets(y)
+            self._encoder = LabelEncoder().fit(y if classes is None else np.asarray(classes))
             self.classes_ = self._encoder.classes_
             if len(self.classes_) < 2:
-                raise ValueError("partial_fit needs at least 2 classes")
-            self._initialize(X.shape[1], len(self.classes_))
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes {list(np.unique(classes))} differ from the first call's {list(self.classes_)}")
-        unseen = np.setdiff1d(np.unique(y), self.classes_)
-        if unseen.size:
-            raise ValueError(f"y contains labels not in classes_: {list(unseen)}")
+                if incremental:
+                    raise ValueError("partial_fit needs at least 2 classes")
+                raise ValueError(f"FFNClassifier needs at least 2 classes in y; got 1 class: {self.classes_[0]!r}")
+        else:
+            self._check_classes(classes)
+        if incremental:
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(f"y contains labels not in classes_: {list(unseen)}")
         X = X.astype(self._np_dtype(), copy=False)
+        if first:
+            self._initialize(X.shape[1], len(self.classes_))
+        sw = self._prepare_sample_weight(sample_weight, X.shape[0])
+        if not incremental:
+            return self._train(X, self._encoder.transform(y), int(self.max_iter), sw)
         saved = self.early_stopping, self.n_iter_no_change
         self.early_stopping, self.n_iter_no_change = False, None
         try:
-            self._train(X, self._encoder.transform(y), 1, self._prepare_sample_weight(sample_weight, X.shape[0]))
+            self._train(X, self._encoder.transform(y), 1, sw)
         finally:
             self.early_stopping, self.n_iter_no_change = saved
         return self
@@ -265,9 +256,6 @@ class FFNClassifier(ClassifierMixin, BaseEstimator):
         if P.shape[1] == 1:
             P = np.hstack([1 - P, P])
         return P
-
-    def predict_log_proba(self, X):
-        return np.log(np.clip(self.predict_proba(X), np.finfo(np.float64).tiny, None))
 
     def predict(self, X):
         check_is_fitted(self)

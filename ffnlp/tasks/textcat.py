@@ -41,7 +41,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
@@ -51,9 +50,10 @@ from sklearn.utils.validation import check_is_fitted
 from ffnlp._files import atomic_path
 from ffnlp.config import TextCatConfig
 from ffnlp.errors import ModelFileError
-from ffnlp.nn import SGD, Adam, Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit
+from ffnlp.nn import Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit
 from ffnlp.nn.backends import get_ops
 from ffnlp.nn.pooling import Ensemble
+from ffnlp.tasks.base import FFNClassifierBase
 from ffnlp.tasks.textcat_io import FORMAT, KIND, read_model_file, write_model_file
 from ffnlp.tasks.textcat_net import build_legacy_network, build_network, embedding_table
 from ffnlp.text.features import (Documents, DocumentEncoder, IdSequenceEncoder, add_boundaries, append_ids,
@@ -81,7 +81,7 @@ def hashed_bigrams(ids, lengths, n_buckets: int, offset: int, ragged=Ragged):
 # ----------------------------------------------------------------------------- the estimator
 
 
-class FFNTextClassifier(ClassifierMixin, BaseEstimator):
+class FFNTextClassifier(FFNClassifierBase):
     """Deep feedforward text classifier on raw strings (or token lists).
 
     Parameters
@@ -276,12 +276,6 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
     def from_config(cls, config: TextCatConfig) -> "FFNTextClassifier":
         return cls(**config.to_dict())
 
-    def _seed(self) -> int:
-        rs = self.random_state
-        if isinstance(rs, np.random.RandomState):
-            return int(rs.randint(np.iinfo(np.int32).max))
-        return 0 if rs is None else int(rs)
-
     # -- text -> ids -------------------------------------------------------------------------------
     def _tokens(self, docs) -> list[list[str]]:
         return self._id_encoder().tokens(docs)
@@ -435,14 +429,6 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         multinomial = not self.multilabel_ and self._n_out() > 1 and self._nb_style() == "nbsvm"
         return self.id_encoder_.nb_ratios(docs, self._indicator(targets), multinomial=multinomial)
 
-    def _make_optimizer(self):
-        if self.solver == "adam":
-            return Adam(float(self.learning_rate_init), weight_decay=float(self.alpha), lr_decay=float(self.lr_decay))
-        if self.solver == "sgd":
-            return SGD(float(self.learning_rate_init), momentum=0.0, weight_decay=float(self.alpha),
-                       lr_decay=float(self.lr_decay))
-        raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
-
     def _validate_params(self):
         self.get_config()  # TextCatConfig checks ranges and choices
 
@@ -564,8 +550,8 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
             if incremental and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._fit_targets(y, classes=None if classes is None else list(classes))
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(list(classes))), self.classes_):
-            raise ValueError(f"classes {list(classes)} differ from the first call's {self.classes_.tolist()}")
+        else:
+            self._check_classes(classes)
         targets = self._encode_targets(y)
         sw = self._sample_weight(y, sample_weight)
         if incremental or validation_data is not None or not self.early_stopping:
@@ -703,9 +689,6 @@ class FFNTextClassifier(ClassifierMixin, BaseEstimator):
         if P.shape[1] == 1 and not self.multilabel_:
             P = np.hstack([1 - P, P])
         return P
-
-    def predict_log_proba(self, X):
-        return np.log(np.clip(self.predict_proba(X), np.finfo(np.float64).tiny, None))
 
     def predict(self, X):
         """Labels (n_samples,); multi-label: an indicator array (n_samples, n_labels) from ``threshold``."""

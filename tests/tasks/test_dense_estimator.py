@@ -79,3 +79,22 @@ def test_convergence_warning_when_not_converged():
 def test_single_class_is_refused():
     with pytest.raises(ValueError, match="at least 2 classes"):
         FFNClassifier().fit(np.zeros((4, 2)), [1, 1, 1, 1])
+
+
+def test_fit_and_partial_fit_share_one_body_in_both_classifiers(monkeypatch):
+    """FFNClassifier and FFNTextClassifier derive from one base; fit and partial_fit are _fit(incremental)."""
+    from ffnlp.tasks.base import FFNClassifierBase
+    from ffnlp.tasks.textcat import FFNTextClassifier
+
+    calls = []
+    for cls in (FFNClassifier, FFNTextClassifier):
+        assert issubclass(cls, FFNClassifierBase)
+        real = cls._fit
+        monkeypatch.setattr(cls, "_fit", lambda self, *a, _real=real, **k: calls.append(k["incremental"]) or
+                            _real(self, *a, **k))
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = np.array([0, 1] * 10)
+    FFNClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y).partial_fit(X, y)
+    texts = ["good film", "bad film"] * 10
+    FFNTextClassifier(max_iter=1).partial_fit(texts, y, classes=[0, 1]).fit(texts, y)
+    assert calls == [False, True, True, False]
