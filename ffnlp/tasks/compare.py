@@ -33,7 +33,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from ffnlp.baselines.textcat import BASELINES
-from ffnlp.tasks.textcat import CONV_SETTINGS, FFNTextClassifier
+from ffnlp.tasks.textcat import EARLIER_DEFAULTS, FFNTextClassifier
 from ffnlp.text.labeled import TextCatDataset, load_textcat_dataset
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def ffnlp_dan(random_state=None) -> FFNTextClassifier:
 
 def ffnlp_conv(random_state=None) -> FFNTextClassifier:
     """The windowed model (Collobert et al. 2011): window-3 layer max-pooled over positions, with the settings
-    it was tuned with (:data:`ffnlp.tasks.textcat.CONV_SETTINGS`)."""
-    return FFNTextClassifier(doc_vector="conv", **CONV_SETTINGS, random_state=random_state)
+    it was tuned with (:data:`ffnlp.tasks.textcat.EARLIER_DEFAULTS`)."""
+    return FFNTextClassifier(doc_vector="conv", **EARLIER_DEFAULTS, random_state=random_state)
 
 
 #: ffnlp's classifiers in the comparison, name -> factory(random_state).
@@ -69,7 +69,7 @@ def pretrained_models(vectors, name: str = "vec") -> dict[str, Callable]:
         return FFNTextClassifier(embeddings=path, random_state=random_state)
 
     def conv(random_state=None):
-        return FFNTextClassifier(doc_vector="conv", embeddings=path, **CONV_SETTINGS, random_state=random_state)
+        return FFNTextClassifier(doc_vector="conv", embeddings=path, **EARLIER_DEFAULTS, random_state=random_state)
 
     def both(random_state=None):
         from sklearn.ensemble import VotingClassifier

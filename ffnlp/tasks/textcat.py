@@ -803,9 +803,9 @@ class FFNTextClassifier(FFNClassifierBase):
         return clf
 
 
-#: The settings that ``doc_vector="conv"`` was tuned with (the package defaults before issue 11's lean
-#: default, which was chosen for the averaging model): ``FFNTextClassifier(doc_vector="conv", **CONV_SETTINGS)``.
-CONV_SETTINGS = {"embedding_dim": 100, "learning_rate_init": 0.003, "lr_decay": 0.0, "batch_size": 32,
+#: The package defaults before issue 11's lean default (chosen for the averaging model): the settings that
+#: ``doc_vector="conv"`` was tuned with, and, for the averaging model, the earlier three-network ensemble.
+EARLIER_DEFAULTS = {"embedding_dim": 100, "learning_rate_init": 0.003, "lr_decay": 0.0, "batch_size": 32,
                  "max_iter": 30, "early_stopping": True, "n_models": 3, "max_bigrams": 500000}
 
 
@@ -814,5 +814,5 @@ def load_textcat_model(path) -> FFNTextClassifier:
     return FFNTextClassifier.load(path)
 
 
-__all__ = ["FFNTextClassifier", "CONV_SETTINGS", "Documents", "hashed_bigrams", "bigram_pairs", "add_boundaries", "append_ids",
+__all__ = ["FFNTextClassifier", "EARLIER_DEFAULTS", "Documents", "hashed_bigrams", "bigram_pairs", "add_boundaries", "append_ids",
            "nb_log_count_ratios", "load_textcat_model", "KIND", "FORMAT"]
