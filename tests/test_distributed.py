@@ -54,9 +54,10 @@ def _lm_case(name):
     opt = "sgd" if "sgd" in name else "adam"
     cfg = LMConfig(context_size=3, embedding_dim=8, hidden=(16,), output=out, optimizer=opt,
                    learning_rate=0.05 if opt == "sgd" else 0.01, momentum=0.5 if opt == "sgd" else 0.0,
-                   batch_size=64, epochs=2, n_iter_no_change=None, log_every=0, seed=3, weight_decay=1e-4,
-                   **({"lazy_output": True} if "lazy" in name else {}))
-    res = train_lm(cfg, enc, vocab=vocab, verbose=False)
+                   batch_size=64, epochs=1 if name.endswith("_e1") else 2, n_iter_no_change=None, log_every=0,
+                   seed=3, weight_decay=1e-4, **({"lazy_output": True} if "lazy" in name else {}))
+    ckpt = os.environ.get("FFNLP_TEST_CHECKPOINT") if "resume" in name else None
+    res = train_lm(cfg, enc, vocab=vocab, verbose=False, checkpoint=ckpt, resume=ckpt is not None)
     return {k: v for k, v in res.model.net.host_params().items()}, [r["train_loss"] for r in res.history]
 
 
@@ -159,6 +160,23 @@ def test_two_processes_match_one(case, n, tmp_path):
     np.testing.assert_allclose(b0["_losses"], a["_losses"], rtol=1e-5)
     # the parameters moved: a comparison of untrained models would pass trivially
     assert any(not np.allclose(a[k], 0) for k in keys)
+
+
+@needs_mpi
+def test_checkpoint_resumes_under_another_number_of_processes(tmp_path, monkeypatch):
+    """Epoch 1 on 2 processes (checkpoint written by rank 0), epoch 2 resumed on 1: the parameters of
+    2 epochs on 1 process."""
+    monkeypatch.setenv("FFNLP_TEST_CHECKPOINT", str(tmp_path / "ck.npz"))
+    ref, mixed = tmp_path / "ref", tmp_path / "mixed"
+    _run([sys.executable, "-m", "tests.test_distributed", "lm_factored_adam", str(ref)], tmp_path)
+    _run([MPIEXEC, "-n", "2", sys.executable, "-m", "tests.test_distributed", "lm_factored_adam_resume_e1",
+          str(tmp_path / "first")], tmp_path)
+    assert (tmp_path / "ck.npz").is_file()
+    _run([sys.executable, "-m", "tests.test_distributed", "lm_factored_adam_resume_e2", str(mixed)], tmp_path)
+    a, b = np.load(f"{ref}.rank0.npz"), np.load(f"{mixed}.rank0.npz")
+    for k in (k for k in a.files if not k.startswith("_")):
+        np.testing.assert_allclose(b[k], a[k], rtol=2e-4, atol=2e-5, err_msg=f"resumed run differs in {k}")
+    np.testing.assert_allclose(b["_losses"], a["_losses"], rtol=1e-5)
 
 
 @needs_mpi
