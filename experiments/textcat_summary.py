@@ -24,6 +24,10 @@ def main() -> int:
         print("no results yet", file=sys.stderr)
         return 1
     names = [n for n in ORDER if n in records] + sorted(set(records) - set(ORDER))
+    print("Rows are merged from several runs (each dataset's section names its last command and date); training")
+    print("times are those of each row's own run, on a shared machine, so compare times within one run only")
+    print("(`experiments/bench_textcat.py` measures the peers together).")
+    print()
     print("| dataset | protocol | target | best ffnlp | best scikit-learn | ffnlp ahead | ffnlp_dan s/fit |")
     print("|---|---|---:|---|---|---|---:|")
     for name in names:
