@@ -96,7 +96,7 @@ class EmbeddingBag(Embedding):
             G = plan.apply_T(dY)                                           # (n_rows, embedding_dim)
             if self.n_frozen:
                 G = G * (plan.rows >= self.n_frozen)[:, None]
-            rows = ops.scatter_add(self.grads["E"], plan.rows, G)
+            rows = ops.plan_scatter_add(plan, self.grads["E"], G)
             self._touch("E", plan.rows, rows, self.n_frozen)
             return None
 
@@ -421,7 +421,7 @@ class ScaledBag(Layer):
 
         def backprop(dY):
             assert dY.shape == Y.shape, f"ScaledBag.backprop: dY {dY.shape} != Y {Y.shape}"
-            touched = ops.scatter_add(self.grads["U"], rows, R * plan.apply_T(dY))
+            touched = ops.plan_scatter_add(plan, self.grads["U"], R * plan.apply_T(dY))
             self._touch("U", rows, touched)
             return None
 
@@ -504,7 +504,7 @@ class WeightedEmbeddingBag(Embedding):
             G = plan.apply_T(dY)                                           # (n_rows, embedding_dim)
             if self.n_frozen:
                 G = G * (plan.rows >= self.n_frozen)[:, None]
-            rows = ops.scatter_add(self.grads["E"], plan.rows, G)
+            rows = ops.plan_scatter_add(plan, self.grads["E"], G)
             self._touch("E", plan.rows, rows, self.n_frozen)
             return None
 

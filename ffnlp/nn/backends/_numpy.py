@@ -336,6 +336,14 @@ class Ops:
         """The weighted bag operator of a Ragged batch of ids: see :class:`BagPlan`."""
         return BagPlan(self, ids, weights, lengths, dtype)
 
+    def plan_scatter_add(self, plan, table, G):
+        """``table[plan.rows] += G`` (G from ``plan.apply_T``), repeated rows adding up; returns the touched
+        rows as :meth:`scatter_add` does. A plan over distinct rows (the CPU's) needs no sort."""
+        if getattr(plan, "distinct", False):
+            table[plan.rows] += G
+            return plan.rows if self.sparse_updates else None
+        return self.scatter_add(table, plan.rows, G)
+
     # -- optimizer updates (in place; the gradient is zeroed) ----------------------------------------
     def adam_update(self, param, grad, m, v, *, step, beta1, beta2, eps, weight_decay=0.0):
         """One Adam step in place: ``m, v`` updated, ``param -= step * m / (sqrt(v) + eps)``, ``grad`` zeroed.
@@ -552,6 +560,9 @@ class SparseBagPlan:
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.A = sp.csr_matrix((data, inv.reshape(-1), indptr), shape=(lengths.shape[0], self.rows.shape[0]))
         self.dtype = dtype
+
+    #: ``rows`` are distinct: a gradient adds into them without a sort.
+    distinct = True
 
     def apply(self, V):
         return np.asarray(self.A @ V, dtype=V.dtype)
