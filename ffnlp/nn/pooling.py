@@ -47,6 +47,27 @@ def _check_ragged(ops, X, name, width=None):
     return lengths.astype("int64", copy=False)
 
 
+def _weighted_bag(layer, ids, w, lengths):
+    """``Y[b] = sum_{t in b} w_t E[ids_t]`` of an embedding-bag layer, and its backward pass: rows below
+    ``layer.n_frozen`` get no gradient; the touched rows are recorded for lazy updates."""
+    ops, E = layer.ops, layer.params["E"]
+    plan = ops.bag_plan(ids, w, lengths, E.dtype)
+    Y = plan.apply(E[plan.rows])                                           # (n, embedding_dim)
+
+    def backprop(dY):
+        assert dY.shape == Y.shape, f"{type(layer).__name__}.backprop: dY {dY.shape} != Y {Y.shape}"
+        if not layer.trainable:
+            return None
+        G = plan.apply_T(dY)                                               # (n_rows, embedding_dim)
+        if layer.n_frozen:
+            G = G * (plan.rows >= layer.n_frozen)[:, None]
+        rows = ops.plan_scatter_add(plan, layer.grads["E"], G)
+        layer._touch("E", plan.rows, rows, layer.n_frozen)
+        return None
+
+    return Y, backprop
+
+
 class EmbeddingBag(Embedding):
     """Embedding lookup and mean over each sequence, fused (fastText's and DAN's averaged input).
 
@@ -82,26 +103,10 @@ class EmbeddingBag(Embedding):
         ops = self.ops
         lengths = _check_ragged(ops, X, "EmbeddingBag")
         ids = ops.asarray(X.data)
-        E = self.params["E"]
         check_ids(ops, ids, self.vocab_size, "EmbeddingBag")
         idf = self.params["idf"] if self.weighting == "tfidf" else None
         w = ops.bag_item_weights(ids, lengths, "tfidf" if idf is not None else "mean", idf)
-        plan = ops.bag_plan(ids, w, lengths, E.dtype)
-        Y = plan.apply(E[plan.rows])                                       # (n, embedding_dim)
-
-        def backprop(dY):
-            assert dY.shape == Y.shape, f"EmbeddingBag.backprop: dY {dY.shape} != Y {Y.shape}"
-            if not self.trainable:
-                return None
-            G = plan.apply_T(dY)                                           # (n_rows, embedding_dim)
-            if self.n_frozen:
-                G = G * (plan.rows >= self.n_frozen)[:, None]
-            rows = ops.plan_scatter_add(plan, self.grads["E"], G)
-            self._touch("E", plan.rows, rows, self.n_frozen)
-            return None
-
-        return Y, backprop
-
+        return _weighted_bag(self, ids, w, lengths)
 
 class MaxPool(Layer):
     """Elementwise max over each sequence of a :class:`~ffnlp.nn.layers.Ragged` batch.
@@ -493,23 +498,7 @@ class WeightedEmbeddingBag(Embedding):
         ops = self.ops
         ids, lengths, w = _check_bag(ops, X, "WeightedEmbeddingBag")
         check_ids(ops, ids, self.vocab_size, "WeightedEmbeddingBag")
-        E = self.params["E"]
-        plan = ops.bag_plan(ids, w, lengths, E.dtype)
-        Y = plan.apply(E[plan.rows])                                       # (n, embedding_dim)
-
-        def backprop(dY):
-            assert dY.shape == Y.shape, f"WeightedEmbeddingBag.backprop: dY {dY.shape} != Y {Y.shape}"
-            if not self.trainable:
-                return None
-            G = plan.apply_T(dY)                                           # (n_rows, embedding_dim)
-            if self.n_frozen:
-                G = G * (plan.rows >= self.n_frozen)[:, None]
-            rows = ops.plan_scatter_add(plan, self.grads["E"], G)
-            self._touch("E", plan.rows, rows, self.n_frozen)
-            return None
-
-        return Y, backprop
-
+        return _weighted_bag(self, ids, w, lengths)
 
 class DirectBag(Layer):
     """Direct connections from a bag of features to the outputs, with per-item scales carried by the batch.
