@@ -210,6 +210,7 @@ def add_parser(sub):
     out.add_argument("--json", action="store_true", help="print the results as one JSON line")
     out.add_argument("--markdown", action="store_true", help="print Markdown tables")
     out.add_argument("--csv", action="store_true", help="print CSV")
+    add_device(c)
     c.set_defaults(func=with_blas_threads(cmd_compare, default=lambda args: 1))
 
 
@@ -539,6 +540,7 @@ def cmd_compare(args):
     from ffnlp.tasks.compare import all_models, compare, format_rows
 
     datasets = args.dataset or list(DEFAULT_DATASETS)
+    device_ops(args)                          # a GPU asked for where there is none: an error before any fit
     _check_plot(args.plot)
     if args.vectors and not Path(args.vectors).is_file():
         raise DataError("word vectors file not found", path=args.vectors)
@@ -555,7 +557,8 @@ def cmd_compare(args):
                               desc=f"compare {name}", enabled=not getattr(args, "quiet", False)) as progress:
                     result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
                                      vectors=args.vectors, vectors_name=args.vectors_name, seeds=args.seeds,
-                                     progress=progress, n_jobs=args.jobs, scheduler=args.scheduler)
+                                     progress=progress, n_jobs=args.jobs, scheduler=args.scheduler,
+                                     device=args.device)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):
                 raise

@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import time
@@ -164,7 +165,8 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
             on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec",
-            seeds: int = 1, progress=None, n_jobs: int = 1, scheduler: str | None = None) -> Comparison:
+            seeds: int = 1, progress=None, n_jobs: int = 1, scheduler: str | None = None,
+            device: str = "cpu") -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
 
     Parameters
@@ -199,6 +201,8 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         The address of a Dask scheduler (``tcp://HOST:8786``, from ``dask scheduler`` and ``dask worker``
         on each machine): the fits run on its workers through joblib's Dask backend (``pip install
         'ffnlp[dask]'``); ``n_jobs`` is then ignored.
+    device : {"cpu", "gpu", "auto"}
+        The array backend of ffnlp's models (the baselines are scikit-learn's, on the CPU).
 
     Returns
     -------
@@ -219,6 +223,8 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     protocol, folds = _folds(ds, seed, max_folds)
     runs = [(i_fold, seed + k) for i_fold in range(len(folds)) for k in range(int(seeds))]
+    if device != "cpu":
+        models = {name: functools.partial(_on_device, factory, device) for name, factory in models.items()}
     jobs = [(name, factory, i_fold, model_seed) for name, factory in models.items() for i_fold, model_seed in runs]
     results = _run_fits(jobs, folds, n_jobs=n_jobs, scheduler=scheduler)
     rows = []
@@ -244,6 +250,14 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
             on_row(row)
     n_test = len(folds[0][2])
     return Comparison(ds.name, protocol, len(folds[0][0]), n_test, int(ds.n_classes), rows)
+
+
+def _on_device(factory, device, random_state):
+    """``factory(random_state)``, with ffnlp's estimators set to train on ``device`` (picklable for joblib)."""
+    est = factory(random_state)
+    if isinstance(est, FFNTextClassifier):
+        est.set_params(device=device)
+    return est
 
 
 def _fit_score(factory, fold, model_seed, blas_threads=None) -> dict:

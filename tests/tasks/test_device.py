@@ -71,3 +71,11 @@ def test_device_gpu_without_cupy_is_one_error_line(argv, capsys, tmp_path, monke
     assert main([*argv, "--device", "gpu"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ffnlp: error:") and "ffnlp[gpu]" in err[0]
+
+
+def test_compare_fits_ffnlp_models_on_the_device_it_is_given():
+    from ffnlp.tasks.compare import compare
+
+    a = compare("polarity", ["ffnlp_dan", "nbsvm"], max_folds=1)
+    b = compare("polarity", ["ffnlp_dan", "nbsvm"], max_folds=1, device=FakeOps())
+    assert [(r.model, r.accuracy) for r in b.rows] == [(r.model, r.accuracy) for r in a.rows]
