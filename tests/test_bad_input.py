@@ -129,7 +129,7 @@ def test_classify_diverging_lr_keeps_the_old_model(data, text_model, tmp_path, c
     out.write_bytes(text_model.read_bytes())
     before = out.read_bytes()
     fails(["classify", "train", "--input", data / "train.txt", "--output", out, "--lr", "1e6", "--n-models", "1",
-           "--epochs", "3", "--dim", "8"], capsys, "diverged")
+           "--epochs", "3", "--dim", "8"], capsys, "diverged", "lower the learning rate (--lr)")
     assert out.read_bytes() == before
 
 
@@ -137,7 +137,8 @@ def test_image_diverging_learning_rate_keeps_the_old_model(image_model, tmp_path
     out = tmp_path / "cat.npz"
     out.write_bytes(image_model.read_bytes())
     before = out.read_bytes()
-    fails(["image", "train", "--learning-rate", "1e6", "--iterations", "5", "--output", out], capsys, "diverged")
+    fails(["image", "train", "--learning-rate", "1e6", "--iterations", "5", "--output", out], capsys,
+          "diverged", "lower the learning rate (--learning-rate)")
     assert out.read_bytes() == before
 
 

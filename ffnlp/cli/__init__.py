@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ffnlp._version import __version__
-from ffnlp.errors import ConfigError, FFNLPError
+from ffnlp.errors import ConfigError, DivergenceError, FFNLPError
 
 _GROUPS = ("image", "lm", "classify", "corpora", "vectors")
 
@@ -230,7 +230,7 @@ def main(argv=None) -> int:
         with _sigterm_raises(), _quiet_libraries(args.quiet), _data_parallel(args), _progress_bars(args):
             return int(args.func(args) or 0)
     except FFNLPError as exc:
-        print(f"ffnlp: error: {exc}", file=sys.stderr)
+        print(f"ffnlp: error: {_name_the_flag(exc, args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ffnlp: {_interrupted_message(args)}", file=sys.stderr)
@@ -240,6 +240,20 @@ def main(argv=None) -> int:
         return 143
     except BrokenPipeError:
         return 0
+
+
+#: The learning-rate flag of each command group (the engine's divergence message names the setting).
+_LR_FLAGS = {"classify": "--lr", "image": "--learning-rate", "lm": "--learning-rate"}
+
+
+def _name_the_flag(exc, args) -> str:
+    """The error text, with the flag the user types where the library names a setting in words."""
+    text = str(exc)
+    group = getattr(args.func, "__module__", "").rsplit(".", 1)[-1]
+    flag = _LR_FLAGS.get(group)
+    if flag and isinstance(exc, DivergenceError) and "lower the learning rate" in text:
+        text = text.replace("lower the learning rate", f"lower the learning rate ({flag})", 1)
+    return text
 
 
 @contextmanager
