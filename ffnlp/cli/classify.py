@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 import warnings
@@ -178,6 +179,23 @@ def add_parser(sub):
     v.add_argument("--plot-method", choices=["pca", "tsne"], default="pca", help="projection of the map")
     v.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     v.set_defaults(func=cmd_vectors)
+
+    tu = verbs.add_parser("tune", help="search the classifier's options on validation data within a time budget "
+                                       "(fastText's -autotune-validation) and save the best model", formatter_class=fmt)
+    tu.add_argument("--input", required=True, help="labeled training data (file, folder, or - for stdin)")
+    tu.add_argument("--validation", required=True, help="labeled validation data: every trial is scored on it only")
+    tu.add_argument("--output", required=True, help="the best model, trained on --input (.npz)")
+    tu.add_argument("--budget", type=float, default=300.0, help="seconds of search")
+    tu.add_argument("--max-trials", type=positive_int, default=None, help="stop after this many trials")
+    tu.add_argument("--jobs", type=int, default=1, help="trials run at once in worker processes (joblib; -1: every core)")
+    tu.add_argument("--seed", type=int, default=0, help="seeds the search and every trial's model")
+    tu.add_argument("--trials", default=None, metavar="FILE",
+                    help="write the table of trials here (.csv, .json or .md by suffix; else aligned text)")
+    tu.add_argument("--encoding", default="utf-8", help="text encoding of the inputs")
+    tu.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
+    tu.add_argument("--json", action="store_true", help="print the best trial and the search's summary as one JSON line")
+    add_device(tu)
+    tu.set_defaults(func=cmd_tune)
 
     c = verbs.add_parser("compare", help="ffnlp's classifiers vs scikit-learn baselines on identical splits",
                          formatter_class=fmt)
@@ -533,6 +551,48 @@ def _check_plot(path) -> None:
         from ffnlp.plot import check_plot_path
 
         check_plot_path(path)
+
+
+def cmd_tune(args):
+    from ffnlp.report import format_table
+    from ffnlp.tasks.tune import tune
+
+    ops = device_ops(args)
+    if not args.budget > 0 or not math.isfinite(args.budget):
+        raise FFNLPError(f"--budget: expected a positive number of seconds, got {args.budget}")
+    if args.jobs == 0 or args.jobs < -1:
+        raise FFNLPError(f"--jobs: expected a positive number of processes or -1 (every core), got {args.jobs}")
+    check_outputs(args, {"output": "--output", "trials": "--trials"}, inputs=[args.input, args.validation])
+    train = _read_input(args.input, args.encoding, args.format, split="train")
+    valid = _read_input(args.validation, args.encoding, args.format, split="dev")
+    known = {str(lab) for lab in train.labels}
+    unseen = sorted({str(lab) for lab in valid.labels} - known)
+    if unseen:
+        raise DataError(f"validation label {unseen[0]!r} is not in the training data", path=valid.source)
+
+    def report(t):
+        logger.info("trial %d: accuracy %.4f in %.1f s %s%s", t.index, t.accuracy, t.fit_seconds, t.params,
+                    " (the defaults)" if t.index == 0 else "")
+
+    result = tune(train.texts, train.labels, valid.texts, valid.labels, budget=args.budget, n_jobs=args.jobs,
+                  seed=args.seed, max_trials=args.max_trials, base_params={"device": args.device}, on_trial=report)
+    result.model.save(args.output)
+    rows = result.table()
+    if args.trials:
+        suffix = Path(args.trials).suffix.lower()
+        kind = {".csv": "csv", ".json": "json", ".md": "markdown"}.get(suffix, "text")
+        from ffnlp._files import atomic_path
+
+        with atomic_path(args.trials) as tmp:
+            Path(tmp).write_text(format_table(rows, fmt=kind) + "\n", encoding="utf-8")
+    summary = {"best_trial": result.best.index, "best_validation_accuracy": result.best.accuracy,
+               "best_params": result.best.params, "trials": len(result.trials), "seconds": round(result.seconds, 2),
+               "output": str(args.output), "device": ops.device}
+    if args.json:
+        emit_json(summary)
+    else:
+        print(format_table(rows))
+        emit_metrics({k: v for k, v in summary.items() if k != "best_params"})
 
 
 def cmd_compare(args):
