@@ -239,7 +239,7 @@ class SoftmaxOutput(_FusedOutput):
             ops.gemm((X * r[:, None]).T, Z, out=G)          # X^T diag(r) E
             gW += G
         else:
-            ops.gemm((X * r[:, None]).T, Z, gW, accumulate=True)
+            ops.gemm_acc_inplace((X * r[:, None]).T, Z, gW)
         ops.scatter_add(gW.T, y, X * -wn[:, None])          # - X^T diag(w/n) onehot(y): columns y of gW
         gb += r @ Z                                         # (n_out,)
         gb -= ops.bincount(y, weights=wn, minlength=self.n_out).astype(gb.dtype)
@@ -548,7 +548,7 @@ class ClassFactoredSoftmax(_FusedOutput):
         if w is not None:
             dZc *= w[:, None]
         dZc *= 1.0 / n
-        ops.gemm(X.T, dZc, self.grads["Wc"], accumulate=True)      # (n_in, K)
+        ops.gemm_acc_inplace(X.T, dZc, self.grads["Wc"])           # (n_in, K)
         self.grads["bc"] += dZc.sum(axis=0)
         dX = dZc @ Wc.T                                            # (n, n_in)
         gWt = self.grads["Wt"]
@@ -571,7 +571,7 @@ class ClassFactoredSoftmax(_FusedOutput):
             dXs = ops.empty_like(Xs)                               # (n, n_in), sorted order
             for lo, hi, s, e, dZ in groups:
                 ops.gemm(dZ, Wt[s:e], out=dXs[lo:hi])              # (cnt, n_in)
-                ops.gemm(dZ.T, Xs[lo:hi], gWt[s:e], accumulate=True)  # (class size, n_in), in place
+                ops.gemm_acc_inplace(dZ.T, Xs[lo:hi], gWt[s:e])        # (class size, n_in), in place
             cols = xp.repeat(self.class_starts[self.class_of[y[order]]] - rs, widths)
             cols += ops.arange(flat.size)                          # output id of every flat entry
             self.grads["b"] += ops.bincount(cols, weights=flat, minlength=self.n_out).astype(Wt.dtype)
