@@ -1,6 +1,5 @@
 """ffnlp.plot: every picture is a PNG of the expected size that is not blank, drawn headless; and the
 verbs' --plot options write them (checked before any training)."""
-import json
 import os
 import struct
 import subprocess

@@ -8,7 +8,6 @@ import numpy as np
 
 from ffnlp.cli import DefaultsHelpFormatter, add_device, check_outputs, config_error, device_ops, emit_json, emit_metrics
 from ffnlp.config import IMAGE_ACTIVATIONS, IMAGE_INITS, ImageConfig
-from ffnlp.errors import FFNLPError
 
 #: ImageConfig field -> the ``image train`` flag that sets it (error messages name the flag).
 _FLAGS = {"hidden": "--layers", "activation": "--activation", "learning_rate": "--learning-rate",

@@ -34,7 +34,6 @@ import numpy as np
 from ffnlp.errors import DivergenceError
 from ffnlp.nn.backends import NUMPY_OPS
 from ffnlp.nn.layer import Chain, Layer
-from ffnlp.nn.losses import Loss
 from ffnlp.nn.optimizers import Optimizer
 
 logger = logging.getLogger(__name__)
@@ -286,14 +285,8 @@ def _root(model: Layer, objective) -> Layer:
     """The layer tree the optimizer updates: the model, with a fused output layer appended."""
     if not isinstance(objective, Layer):
         return model
-    return _Trained(model, objective)
+    return Chain(model, objective)          # for the optimizer and parameter copies only; never called
 
-
-class _Trained(Chain):
-    """``model`` followed by a fused output layer, for the optimizer and parameter copies only."""
-
-    def __init__(self, model, output):
-        super().__init__(model, output)
 
 
 def train_step(model: Layer, loss, optimizer: Optimizer, X, y, sample_weight=None, *, root=None,

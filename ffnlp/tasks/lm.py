@@ -32,7 +32,7 @@ import numpy as np
 
 from ffnlp._files import atomic_path
 from ffnlp.config import LMConfig
-from ffnlp.errors import DataError, DivergenceError, ModelFileError
+from ffnlp.errors import DataError, ModelFileError
 from ffnlp.nn.combinators import concatenate
 from ffnlp.nn.factored import ClassFactoredSoftmax, SoftmaxOutput, frequency_classes
 from ffnlp.nn.layer import Chain, chain, load_model, rng_states, save_model, set_rng_states

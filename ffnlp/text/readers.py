@@ -160,6 +160,19 @@ def _parse_fasttext(text: str, name: str, empty: str = "error") -> LabeledData:
     return _finish(texts, labels, name, lines)
 
 
+def _add_record(texts, labels, lines, lab, doc, name, lineno, empty) -> None:
+    """One ``(label, text)`` record of a delimited or CSV file, stripped and checked (an empty label is an
+    error; an empty text follows ``empty``)."""
+    lab, doc = lab.strip(), doc.strip()
+    if not lab:
+        raise DataError("empty label", path=name, line=lineno)
+    if not doc and not _keep_empty(empty, "empty document: a label but no text", name, lineno):
+        return
+    texts.append(doc)
+    labels.append(lab)
+    lines.append(lineno)
+
+
 def _parse_delimited(text: str, name: str, delimiter: str, label_column: int, header: bool,
                      empty: str = "error") -> LabeledData:
     """``label<delim>text`` lines split at the first (``label_column=-1``: last) delimiter."""
@@ -184,14 +197,7 @@ def _parse_delimited(text: str, name: str, delimiter: str, label_column: int, he
             lab, _, doc = line.partition(delimiter)
         else:
             doc, _, lab = line.rpartition(delimiter)
-        lab, doc = lab.strip(), doc.strip()
-        if not lab:
-            raise DataError("empty label", path=name, line=lineno)
-        if not doc and not _keep_empty(empty, "empty document: a label but no text", name, lineno):
-            continue
-        texts.append(doc)
-        labels.append(lab)
-        lines.append(lineno)
+        _add_record(texts, labels, lines, lab, doc, name, lineno, empty)
     return _finish(texts, labels, name, lines)
 
 
@@ -230,14 +236,7 @@ def _parse_csv(text: str, name: str, delimiter: str, label_column: int, header: 
             lab, doc = row[0], delimiter.join(row[1:])
         else:
             lab, doc = row[-1], delimiter.join(row[:-1])
-        lab, doc = lab.strip(), doc.strip()
-        if not lab:
-            raise DataError("empty label", path=name, line=lineno)
-        if not doc and not _keep_empty(empty, "empty document: a label but no text", name, lineno):
-            continue
-        texts.append(doc)
-        labels.append(lab)
-        lines.append(lineno)
+        _add_record(texts, labels, lines, lab, doc, name, lineno, empty)
     return _finish(texts, labels, name, lines)
 
 

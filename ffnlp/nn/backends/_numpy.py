@@ -74,13 +74,6 @@ class Ops:
             dtype = x.dtype if x.dtype.kind == "f" else FLOAT
         return x.astype(dtype, copy=False)
 
-    def asint(self, x, dtype=np.int64):
-        """``x`` as an integer backend array; refuses non-integer data (ids, targets)."""
-        x = self.asarray(x)
-        if x.dtype.kind not in "iu":
-            raise ValueError(f"expected integer ids, got dtype {x.dtype}")
-        return x
-
     def array_types(self) -> tuple:
         return (self.xp.ndarray,)
 
@@ -94,9 +87,6 @@ class Ops:
         """A NumPy array with ``x``'s values (the only device-to-host copy)."""
         return np.asarray(x)
 
-    def copy(self, a):
-        return a.copy()
-
     def arange(self, n, dtype=np.int64):
         return self.xp.arange(n, dtype=dtype)
 
@@ -105,9 +95,6 @@ class Ops:
 
     def repeat(self, a, repeats, axis=None):
         return self.xp.repeat(a, repeats, axis=axis)
-
-    def cumsum(self, a, dtype=None):
-        return self.xp.cumsum(a, dtype=dtype)
 
     def starts(self, lengths):
         """Start offsets of consecutive segments: ``[0, l0, l0+l1, ...]`` (n_segments,), int64."""
