@@ -15,6 +15,13 @@ draws the same shuffled global batches (the same seed); :class:`DataParallel`, a
   rank order) when that sends fewer bytes than the table, else a dense ``Allreduce`` of the table and the
   union of the ids. Every process then applies the same rows, so lazy (row-sparse) Adam and SGD stay
   identical everywhere, and the update is that of one process on the global batch, up to float rounding;
+* with ``shard_optimizer`` (the default on the CPU), splits the dense update instead of repeating it: each
+  process sums the dense gradients only over its own contiguous 1/N of every flat buffer
+  (``Reduce_scatter``), updates that slice, and the slices are gathered back (``Allgatherv`` in place), so
+  every process ends the step with all the parameters. The bytes sent are an allreduce's (whose two halves
+  these are) and each process does 1/N of the dense optimizer step (ZeRO's first stage, Rajbhandari et al.
+  2020); the moments are gathered when a checkpoint asks for them (:meth:`Optimizer.state_dict`, which
+  every process calls) and when training ends;
 * validates on the first process only and broadcasts the metrics (``wrap_validate``), so improvement,
   early stopping, restore-best and learning-rate halving decide the same everywhere;
 * stops every process when any one stops (``on_sync``: time limits, callbacks).
@@ -100,18 +107,24 @@ class DataParallel(Callback):
     sparse : {"auto", "rows", "dense"}
         How tables with touched rows are summed: the cheaper of the two by bytes sent (``"auto"``), always
         the touched rows, or always a dense ``Allreduce``.
+    shard_optimizer : bool, default=True
+        Split the dense optimizer step across the processes (reduce-scatter, update, allgather) instead of
+        an allreduce and the whole step on every process, where the buffers are host (NumPy) arrays (a
+        device's go through one allreduce, as with False).
 
     Attributes
     ----------
     rank, world_size : int
     stats : dict
-        Per run: ``steps``, ``dense_bytes`` and ``sparse_bytes`` (payload this process sent, summed over
-        steps; an allreduce counts its buffer once), ``comm_seconds``.
+        Per run: ``steps``, ``sharded_steps`` (those whose dense update was split), ``dense_bytes`` and
+        ``sparse_bytes`` (payload this process sent, summed over steps; an allreduce, or a reduce-scatter
+        and its allgather, counts its buffer once), ``comm_seconds``.
     """
 
-    def __init__(self, comm=None, *, sparse: str = "auto"):
+    def __init__(self, comm=None, *, sparse: str = "auto", shard_optimizer: bool = True):
         if sparse not in ("auto", "rows", "dense"):
             raise ValueError(f"sparse must be 'auto', 'rows' or 'dense', got {sparse!r}")
+        self.shard_optimizer = bool(shard_optimizer)
         self.MPI = _mpi()
         self.comm = comm if comm is not None else self.MPI.COMM_WORLD
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
@@ -125,7 +138,7 @@ class DataParallel(Callback):
 
     # -- fit hooks -----------------------------------------------------------------------------------
     def on_train_begin(self, state):
-        self.stats = {"steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
+        self.stats = {"steps": 0, "sharded_steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
         state.extra["world_size"] = self.world_size
         state.extra["rank"] = self.rank
         if self.rank:
@@ -161,15 +174,52 @@ class DataParallel(Callback):
         if opt._model is not root or not all(g.intact() for g in opt._groups):
             opt._bind(root)
         scale = self._n_local / max(self._n_global, 1)
+        shard = self.shard_optimizer and self.world_size > 1 and all(isinstance(g.grad, np.ndarray)
+                                                                     for g in opt._groups)
+        opt.partition = self if shard else None
         for g in opt._groups:
             if scale != 1.0:
                 g.grad *= g.grad.dtype.type(scale)
-            self._allreduce(root.ops, g.grad)
+            if shard:
+                self._reduce_scatter(root.ops, g.grad)
+            else:
+                self._allreduce(root.ops, g.grad)
             self.stats["dense_bytes"] += int(g.grad.nbytes)
         for layer, key in opt._sparse:
             self._exchange_rows(root.ops, layer, key, scale)
         self.stats["steps"] += 1
+        self.stats["sharded_steps"] += int(shard)
         self.stats["comm_seconds"] += time.perf_counter() - t0
+
+    def on_train_end(self, state):
+        opt = state.optimizer
+        if getattr(opt, "partition", None) is self:   # every process leaves with the whole optimizer state
+            for i, g in enumerate(opt._groups):
+                for arr in g.state.values():
+                    self.gather(i, arr)
+            opt.partition = None
+
+    # -- the optimizer's partition (shard_optimizer) -------------------------------------------------
+    def _layout(self, n):
+        bounds = [share(n, r, self.world_size) for r in range(self.world_size)]
+        return [hi - lo for lo, hi in bounds], [lo for lo, _ in bounds]
+
+    def bounds(self, i, group):
+        """The slice of dense buffer ``i`` (``group``) that this process sums and updates."""
+        return share(int(group.param.shape[0]), self.rank, self.world_size)
+
+    def gather(self, i, arr):
+        """Fill ``arr`` (a flat dense buffer, or optimizer state shaped like one) from every process's slice."""
+        counts, displs = self._layout(int(arr.shape[0]))
+        self.comm.Allgatherv(self.MPI.IN_PLACE, [arr, (counts, displs)])
+
+    def _reduce_scatter(self, ops, buf):
+        """Sum host buffer ``buf`` over the processes into this process's slice of it (the rest is left as is)."""
+        counts, displs = self._layout(int(buf.shape[0]))
+        lo = displs[self.rank]
+        mine = np.empty(counts[self.rank], dtype=buf.dtype)
+        self.comm.Reduce_scatter(buf, mine, recvcounts=counts, op=self.MPI.SUM)
+        buf[lo:lo + counts[self.rank]] = mine
 
     def wrap_validate(self, validate):
         if validate is None:
@@ -262,7 +312,8 @@ def pin_blas(threads: int = 1):
 
 
 @contextmanager
-def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, sparse: str = "auto"):
+def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, sparse: str = "auto",
+                  shard_optimizer: bool = True):
     """Run the block as one process of a data-parallel job: every :func:`~ffnlp.nn.training.fit` inside
     exchanges gradients (:class:`DataParallel`), the other processes than the first write no files and
     (``quiet_workers``) log only warnings, and BLAS is pinned to ``blas_threads`` per process.
@@ -276,7 +327,7 @@ def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, s
         return
     from ffnlp._files import discard_writes
 
-    dp = DataParallel(comm, sparse=sparse)
+    dp = DataParallel(comm, sparse=sparse, shard_optimizer=shard_optimizer)
     with ExitStack() as stack:
         if blas_threads:
             limiter = pin_blas(blas_threads)

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("lm_factored_adam", "lm_full_sgd", "lm_factored_sgd_sparse_rows", "lm_factored_adam_lazy",
+CASES = ("lm_factored_adam", "lm_factored_adam_unsharded", "lm_full_sgd", "lm_factored_sgd_sparse_rows",
+         "lm_factored_adam_lazy",
          "textcat_adam", "image_sgd",
          "image_sgd_stop")
 
@@ -114,7 +115,8 @@ def run_case(name, out):
     from ffnlp.nn.training import fit_callbacks
 
     stop = _StopOnLastRank(world_rank(), world_size()) if "stop" in name else None
-    with data_parallel(sparse="rows" if "sparse_rows" in name else "auto") as dp, \
+    with data_parallel(sparse="rows" if "sparse_rows" in name else "auto",
+                       shard_optimizer="unsharded" not in name) as dp, \
             fit_callbacks(*([stop] if stop else [])):
         if name.startswith("lm"):
             params, losses = _lm_case(name)
@@ -126,7 +128,7 @@ def run_case(name, out):
         size = 1 if dp is None else dp.world_size
         stats = {} if dp is None else dp.stats
     np.savez(f"{out}.rank{rank}.npz", **params, _losses=np.asarray(losses), _size=np.asarray(size),
-             _steps=np.asarray(stats.get("steps", 0)))
+             _steps=np.asarray(stats.get("steps", 0)), _sharded=np.asarray(stats.get("sharded_steps", 0)))
 
 
 # ------------------------------------------------------------------------------------------ test side
@@ -147,6 +149,8 @@ def test_two_processes_match_one(case, n, tmp_path):
     b0, b1 = np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank{n - 1}.npz")
     assert int(a["_size"]) == 1 and int(b0["_size"]) == n
     assert int(b0["_steps"]) == int(b1["_steps"])          # every process ran every step
+    # the dense optimizer step is split across the processes unless the case turns it off
+    assert int(b0["_sharded"]) == (0 if "unsharded" in case else int(b0["_steps"]))
     if "stop" in case:
         assert int(b0["_steps"]) == 3                         # rank 1 alone asked to stop: both stopped there
     else:

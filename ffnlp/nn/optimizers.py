@@ -19,6 +19,13 @@ L2 weight decay ``weight_decay`` adds ``weight_decay * p`` to the gradient of th
 
 The learning rate at update ``t`` (counted from 0) is ``lr / (1 + lr_decay * t)``, Bengio et al. (2003)'s
 schedule ``eps_t = eps_0 / (1 + r t)``; ``lr_decay=0`` keeps it constant.
+
+A data-parallel run may give the optimizer a ``partition`` (:class:`ffnlp.distributed.DataParallel`
+with ``shard_optimizer``): an object with ``bounds(i, group) -> (lo, hi)``, the slice of dense buffer ``i``
+that this process updates (its gradient summed there only, by a reduce-scatter), and ``gather(i, array)``,
+which fills the rest of ``array`` from the other processes (an allgather). The dense update then costs
+each of N processes 1/N of the whole (ZeRO's first stage: Rajbhandari et al. 2020); the parameters, and
+for :meth:`state_dict` the moments, are gathered so that every process holds all of them.
 """
 from __future__ import annotations
 
@@ -97,6 +104,7 @@ class Optimizer:
         self._groups: list[_Group] = []
         self._sparse: list[tuple[Layer, str]] = []
         self._sparse_state: dict[tuple[int, str], dict] = {}
+        self.partition = None
 
     @property
     def current_lr(self):
@@ -131,11 +139,19 @@ class Optimizer:
             self._bind(model)
         ops = self._ops
         lr = self.current_lr
-        for g in self._groups:
+        part = self.partition
+        for i, g in enumerate(self._groups):
             st = self._dense_state(ops, g)
+            lo, hi = (0, g.param.shape[0]) if part is None else part.bounds(i, g)
             for s, e, decays in g.runs:
-                self._update(ops, g.param[s:e], g.grad[s:e], {k: v[s:e] for k, v in st.items()}, lr,
-                             self.weight_decay if decays else 0.0)
+                s, e = max(s, lo), min(e, hi)
+                if s < e:
+                    self._update(ops, g.param[s:e], g.grad[s:e], {k: v[s:e] for k, v in st.items()}, lr,
+                                 self.weight_decay if decays else 0.0)
+            if part is not None:
+                g.grad[:lo] = 0      # the slices that other processes update: their summed gradients live there
+                g.grad[hi:] = 0
+                part.gather(i, g.param)
         for idx, (layer, k) in enumerate(self._sparse):
             rows = layer.sparse.get(k)
             if rows is None:
@@ -187,11 +203,14 @@ class Optimizer:
 
     # -- checkpointing -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A host copy of the optimizer's state (step count, moments) as named arrays, for checkpoints."""
+        """A host copy of the optimizer's state (step count, moments) as named arrays, for checkpoints. With a
+        ``partition`` (data-parallel) this gathers the moments, so every process must call it."""
         to_host = self._model.ops.to_host if self._model is not None else NUMPY_OPS.to_host
         out = {"t": NUMPY_OPS.asarray(self.t, "int64")}
         for i, g in enumerate(self._groups):
             for name, arr in g.state.items():
+                if self.partition is not None:   # each process kept its own slice of the moments current
+                    self.partition.gather(i, arr)
                 out[f"dense{i}.{name}"] = to_host(arr).copy()
         for (idx, k), st in self._sparse_state.items():
             for name, arr in st.items():
