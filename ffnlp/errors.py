@@ -36,23 +36,26 @@ class DivergenceError(FFNLPError):
 
 
 class ConfigError(FFNLPError):
-    """A setting is out of range. ``field`` is the keyword of the Python API (``batch_size``); the CLI
-    rewrites the message with the flag the user typed (``--batch-size``).
+    """A setting is out of range. ``field`` is the setting's name (``max_iter``) and ``keyword`` the name the
+    caller wrote (an old name such as ``epochs``, or the same); the CLI rewrites the message with the flag the
+    user typed (``--epochs``).
 
-    The message is ``"{prefix}{field} {detail}"``.
+    The message is ``"{prefix}{keyword} {detail}"``.
     """
 
-    def __init__(self, field: str, detail: str, *, prefix: str = ""):
-        super().__init__(f"{prefix}{field} {detail}")
+    def __init__(self, field: str, detail: str, *, prefix: str = "", keyword: str | None = None):
+        self.keyword = keyword or field
+        super().__init__(f"{prefix}{self.keyword} {detail}")
         self.field = field
         self.detail = detail
 
     def for_flags(self, flags: dict) -> "FFNLPError":
-        """The same error worded with the CLI flag standing for ``field`` (``flags``: field -> flag)."""
+        """The same error worded with the CLI flag standing for ``field`` (``flags``: field -> flag):
+        ``--epochs: must be positive, got 0``."""
         flag = flags.get(self.field)
         if flag is None:
             return FFNLPError(str(self))
-        return FFNLPError(f"{flag} {self.detail.replace(' or None', ' (or left out)')}")
+        return FFNLPError(f"{flag}: {self.detail.replace(' or None', ' (or left out)')}")
 
 
 class DeviceError(FFNLPError):

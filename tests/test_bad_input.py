@@ -264,7 +264,7 @@ def test_image_init_choices(capsys):
 
 @pytest.mark.parametrize("value", ["1", "1.5", "-0.1"])
 def test_image_dropout_out_of_range(value, capsys):
-    fails(["image", "train", "--dropout", value], capsys, "--dropout must be in [0, 1)")
+    fails(["image", "train", "--dropout", value], capsys, "--dropout: must be in [0, 1)")
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0"])

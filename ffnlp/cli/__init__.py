@@ -242,17 +242,16 @@ def main(argv=None) -> int:
         return 0
 
 
-#: The learning-rate flag of each command group (the engine's divergence message names the setting).
-_LR_FLAGS = {"classify": "--lr", "image": "--learning-rate", "lm": "--learning-rate"}
-
-
 def _name_the_flag(exc, args) -> str:
-    """The error text, with the flag the user types where the library names a setting in words."""
+    """The error text, with the flag the user types where the library names a setting in words: the
+    learning-rate flag in a divergence message (``--lr`` if that is what was typed)."""
     text = str(exc)
-    group = getattr(args.func, "__module__", "").rsplit(".", 1)[-1]
-    flag = _LR_FLAGS.get(group)
-    if flag and isinstance(exc, DivergenceError) and "lower the learning rate" in text:
-        text = text.replace("lower the learning rate", f"lower the learning rate ({flag})", 1)
+    if isinstance(exc, DivergenceError) and "lower the learning rate" in text:
+        typed = (getattr(args, "_option_flags", None) or {}).get("opt_learning_rate_init")
+        flag = typed or ("--learning-rate" if hasattr(args, "opt_learning_rate_init") or
+                         getattr(args, "group", None) in ("lm", "image", "classify") else None)
+        if flag:
+            text = text.replace("lower the learning rate", f"lower the learning rate ({flag})", 1)
     return text
 
 

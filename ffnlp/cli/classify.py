@@ -41,28 +41,6 @@ LONG_DOCUMENT_TOKENS = 10_000
 _HEADER_LABELS = {"label", "labels", "class", "category", "categories", "target", "sentiment", "y", "tag", "polarity"}
 _HEADER_TEXTS = {"text", "sentence", "sentences", "document", "doc", "review", "message", "content", "body",
                  "title", "tweet", "x"}
-#: TextCatConfig field -> the ``classify train`` flag that sets it (error messages name the flag).
-_FLAGS = {"doc_vector": "--doc-vector", "embedding_dim": "--dim", "embeddings": "--embeddings",
-          "window": "--window", "conv_units": "--conv-units", "nb_style": "--nb-style", "n_models": "--n-models",
-          "max_length": "--max-length", "hidden_layer_sizes": "--hidden", "activation": "--activation",
-          "word_dropout": "--word-dropout", "dropout": "--dropout", "learning_rate_init": "--lr",
-          "solver": "--solver", "max_iter": "--epochs", "batch_size": "--batch-size", "alpha": "--alpha",
-          "min_count": "--min-count", "class_weight": "--class-weight",
-          "validation_fraction": "--validation-fraction"}
-
-
-def _sizes(text):
-    if text.strip() in ("", "0", "none"):
-        return ()
-    try:
-        sizes = tuple(int(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
-    if any(s <= 0 for s in sizes):
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
-    return sizes
-
-
 def _probability(text):
     try:
         v = float(text)
@@ -74,9 +52,8 @@ def _probability(text):
 
 
 def add_parser(sub):
-    from ffnlp.config import TextCatConfig
+    from ffnlp.config import TEXTCAT_OPTIONS
 
-    d = TextCatConfig()
     p = sub.add_parser("classify", help="feedforward text classifiers and the comparison with scikit-learn",
                        description=__doc__.splitlines()[0].replace("``", ""))
     verbs = p.add_subparsers(dest="verb", metavar="{train,test,predict,vectors,compare}")
@@ -92,45 +69,8 @@ def add_parser(sub):
     t.add_argument("--format", choices=_FORMATS, default="auto", help=_FORMAT_HELP)
     t.add_argument("--empty-docs", choices=["error", "drop", "keep"], default="error",
                    help="a document with a label but no text: stop naming its line, drop it, or keep it as ''")
-    t.add_argument("--doc-vector", choices=["mean", "conv"], default=d.doc_vector,
-                   help="document vector: mean of word+bigram embeddings (DAN/fastText) or windowed conv-pool")
-    t.add_argument("--dim", type=positive_int, default=d.embedding_dim, help="embedding dimension")
-    t.add_argument("--embeddings", default=d.embeddings,
-                   help="random, word2vec (trained on the input texts), or a word2vec-format vectors file")
-    t.add_argument("--freeze-embeddings", action="store_true", help="keep pretrained word vectors fixed")
-    t.add_argument("--adapt-vectors", action="store_true",
-                   help="continue skip-gram training of a vectors file on the input texts before training")
-    t.add_argument("--no-bigrams", action="store_true", help="average words only (no bigram features)")
-    t.add_argument("--no-nb-direct", action="store_true",
-                   help="no naive-Bayes-scaled direct connections from words/bigrams to the outputs")
-    t.add_argument("--nb-style", choices=["auto", "mean", "nbsvm"], default=d.nb_style,
-                   help="direct connections: averaged (mean) or binarized and pulled towards naive Bayes (nbsvm); "
-                        "auto: nbsvm for two classes")
-    t.add_argument("--n-models", type=positive_int, default=d.n_models, help="networks averaged (ensemble)")
-    t.add_argument("--max-length", type=positive_int, default=d.max_length,
-                   help="keep the first N tokens of a document (default: all, but a document longer than "
-                        f"{LONG_DOCUMENT_TOKENS:,} tokens is cut there, with a warning)")
-    t.add_argument("--window", type=positive_int, default=d.window, help="conv window (words)")
-    t.add_argument("--conv-units", type=positive_int, default=d.conv_units, help="units of the window layer")
-    t.add_argument("--hidden", type=_sizes, default=d.hidden_layer_sizes,
-                   help="hidden layer sizes after the document vector, e.g. 100,100 (empty: none)")
-    t.add_argument("--activation", default=d.activation, choices=["relu", "tanh", "sigmoid", "leaky_relu"],
-                   help="hidden activation")
-    t.add_argument("--word-dropout", type=float, default=d.word_dropout, help="token dropout rate")
-    t.add_argument("--dropout", type=float, default=d.dropout, help="dropout on document vector and hidden layers")
-    t.add_argument("--lr", type=float, default=d.learning_rate_init, help="learning rate")
-    t.add_argument("--solver", choices=["adam", "sgd"], default=d.solver, help="optimizer")
-    t.add_argument("--epochs", type=positive_int, default=d.max_iter, help="maximum epochs")
-    t.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="minibatch size")
-    t.add_argument("--alpha", type=float, default=d.alpha, help="L2 penalty")
-    t.add_argument("--min-count", type=positive_int, default=d.min_count, help="minimum word (and bigram) count")
-    t.add_argument("--class-weight", choices=["balanced"], default=None, help="reweight classes in the loss")
-    t.add_argument("--validation-fraction", type=float, default=d.validation_fraction,
-                   help="held out for early stopping")
-    t.add_argument("--early-stopping", action="store_true",
-                   help="hold out --validation-fraction and keep the best epoch (default: all --epochs on all the data)")
-    t.add_argument("--no-early-stopping", action="store_true", help=argparse.SUPPRESS)  # the default now
-    t.add_argument("--seed", type=int, default=0, help="random seed")
+    # every option of the classifier, from its table (ffnlp.config.TEXTCAT_OPTIONS); the CLI seeds with 0
+    TEXTCAT_OPTIONS.add_arguments(t, defaults={"random_state": 0})
     t.add_argument("--plot", default=None, metavar="FILE.png",
                    help="draw training loss and validation accuracy per epoch (each ensemble member) to this PNG")
     t.add_argument("--json", action="store_true", help="print the training summary as one JSON line")
@@ -376,22 +316,15 @@ def _label_sets(labels) -> list[set]:
 
 
 def build_config(args):
-    from ffnlp.config import TextCatConfig
+    """The TextCatConfig of ``classify train``: the table's defaults (seed 0), then the flags given; an
+    error names the flag typed."""
+    from ffnlp.config import TEXTCAT_OPTIONS, TextCatConfig
 
+    values = TEXTCAT_OPTIONS.values_from_args(args)
     try:
-        return TextCatConfig(
-            doc_vector=args.doc_vector, embedding_dim=args.dim, embeddings=args.embeddings,
-            freeze_embeddings=args.freeze_embeddings, adapt_vectors=args.adapt_vectors,
-            bigrams=not args.no_bigrams, window=args.window,
-            nb_direct=not args.no_nb_direct, nb_style=args.nb_style, n_models=args.n_models, max_length=args.max_length,
-            conv_units=args.conv_units, hidden_layer_sizes=tuple(args.hidden), activation=args.activation,
-            word_dropout=args.word_dropout, dropout=args.dropout, learning_rate_init=args.lr, solver=args.solver,
-            max_iter=args.epochs, batch_size=args.batch_size, alpha=args.alpha, min_count=args.min_count,
-            class_weight=args.class_weight, validation_fraction=args.validation_fraction,
-            early_stopping=args.early_stopping and not args.no_early_stopping, random_state=args.seed,
-            verbose=logging.getLogger().isEnabledFor(logging.INFO))
+        return TextCatConfig(**values, verbose=logging.getLogger().isEnabledFor(logging.INFO))
     except ValueError as exc:
-        raise config_error(exc, _FLAGS) from None
+        raise config_error(exc, TEXTCAT_OPTIONS.flags(args)) from None
 
 
 def cmd_train(args):

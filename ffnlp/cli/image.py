@@ -1,30 +1,17 @@
 """``ffnlp image train|predict``: the course's L-layer network on cat vs non-cat, or digits by default."""
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
 from ffnlp.cli import DefaultsHelpFormatter, add_device, check_outputs, config_error, device_ops, emit_json, emit_metrics
-from ffnlp.config import IMAGE_ACTIVATIONS, IMAGE_INITS, ImageConfig
-
-#: ImageConfig field -> the ``image train`` flag that sets it (error messages name the flag).
-_FLAGS = {"hidden": "--layers", "activation": "--activation", "learning_rate": "--learning-rate",
-          "iterations": "--iterations", "optimizer": "--optimizer", "batch_size": "--batch-size",
-          "momentum": "--momentum", "lr_decay": "--lr-decay", "weight_decay": "--weight-decay",
-          "dropout": "--dropout", "init": "--init", "seed": "--seed", "log_every": "--log-every",
-          "dtype": "--dtype"}
+from ffnlp.config import IMAGE_OPTIONS, ImageConfig
+from ffnlp.options import PRESET
 
 
-def _layers(text):
-    try:
-        sizes = tuple(int(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--layers must be comma-separated positive integers, got {text!r}")
-    if not sizes or any(s <= 0 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--layers must be comma-separated positive integers, got {text!r}")
-    return sizes
+def _sizes(config) -> str:
+    return ",".join(map(str, config.hidden_layer_sizes))
 
 
 def add_parser(sub):
@@ -36,34 +23,16 @@ def add_parser(sub):
     t = verbs.add_parser("train", help="train and report cost curve and accuracies (on scikit-learn's digits "
                                        "unless --data names the cat vs non-cat folder)",
                          formatter_class=DefaultsHelpFormatter,
-                         description="Defaults depend on the data: with --data, the course's run "
-                                     f"(layers {','.join(map(str, cat.hidden))}, gd, lr {cat.learning_rate}, "
-                                     f"{cat.iterations} iterations, course init, float64); without it, "
-                                     f"scikit-learn's digits (layers {','.join(map(str, dig.hidden))}, adam, lr "
-                                     f"{dig.learning_rate}, {dig.iterations} epochs of batch {dig.batch_size}, float32).")
+                         description="Defaults depend on the data: with --data, the course's run (hidden "
+                                     f"{_sizes(cat)}, gd, learning rate {cat.learning_rate_init}, {cat.max_iter} "
+                                     "iterations, course init, float64); without it, scikit-learn's digits (hidden "
+                                     f"{_sizes(dig)}, adam, learning rate {dig.learning_rate_init}, {dig.max_iter} "
+                                     f"epochs of batch {dig.batch_size}, float32).")
     t.add_argument("--data", default=None, help="folder with train_catvnoncat.h5/test_catvnoncat.h5 "
                                                 "(default: scikit-learn's bundled digits)")
-    t.add_argument("--layers", type=_layers, default=None, help="hidden layer sizes, e.g. 20,7,5 (default: preset)")
-    t.add_argument("--activation", default=None,
-                   choices=IMAGE_ACTIVATIONS, help="hidden activation")
-    t.add_argument("--learning-rate", type=float, default=None, help="learning rate (default: preset)")
-    t.add_argument("--iterations", type=int, default=None, help="iterations (gd) or epochs (default: preset)")
-    t.add_argument("--optimizer", choices=["gd", "sgd", "adam"], default=None,
-                   help="gd = full-batch gradient descent (default: preset)")
-    t.add_argument("--batch-size", type=int, default=None, help="minibatch size for sgd/adam (default: preset)")
-    t.add_argument("--momentum", type=float, default=None, help="sgd momentum")
-    t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t)")
-    t.add_argument("--weight-decay", type=float, default=None, help="L2 penalty on weights")
-    t.add_argument("--dropout", type=float, default=None, help="dropout rate after hidden layers")
-    t.add_argument("--init", default=None, choices=IMAGE_INITS, metavar="{" + ",".join(IMAGE_INITS) + "}",
-                   help="weight initialization; course is the course's: randn*0.01 for one hidden layer, "
-                        "randn/sqrt(n_in) deeper (default: preset: course with --data, he for digits)")
-    t.add_argument("--dtype", choices=["float32", "float64"], default=None,
-                   help="default: float64 for course init (its published numbers are float64), else float32")
-    t.add_argument("--seed", type=int, default=None, help="seed of the weights (course: 1)")
-    t.add_argument("--log-every", type=int, default=None,
-                   help="record/print the cost every N steps: after iterations 0, N, 2N, ... for gd (the course's "
-                        "numbering), epochs 1, N, 2N, ... for sgd/adam (as the progress lines)")
+    # every option of the network and its training, from the table (ffnlp.config.IMAGE_OPTIONS); left out: the
+    # preset's (dtype: float64 for the course's initialization, else float32)
+    IMAGE_OPTIONS.add_arguments(t, defaults=PRESET)
     t.add_argument("--output", default=None, help="save the trained model to this .npz file")
     t.add_argument("--plot", default=None, metavar="FILE.png",
                    help="draw the cost curve and the train/test accuracy to this PNG file")
@@ -80,19 +49,16 @@ def add_parser(sub):
 
 
 def build_config(args) -> ImageConfig:
+    """The preset of the data (digits, or the course's run with ``--data``), then the flags given; an error
+    names the flag typed."""
     base = ImageConfig.preset("digits" if args.data is None else "catvnoncat")
-    changes = {k: v for k, v in {
-        "hidden": args.layers, "activation": args.activation, "learning_rate": args.learning_rate,
-        "iterations": args.iterations, "optimizer": args.optimizer, "batch_size": args.batch_size,
-        "momentum": args.momentum, "lr_decay": args.lr_decay, "weight_decay": args.weight_decay,
-        "dropout": args.dropout, "init": args.init, "seed": args.seed, "log_every": args.log_every,
-    }.items() if v is not None}
+    changes = IMAGE_OPTIONS.values_from_args(args)
     init = changes.get("init", base.init)
-    dtype = args.dtype or ("float64" if init.startswith("course") else "float32")
+    changes.setdefault("dtype", "float64" if init.startswith("course") else "float32")
     try:
-        return base.replace(**changes, dtype=dtype)
+        return base.replace(**changes)
     except ValueError as exc:
-        raise config_error(exc, _FLAGS) from None
+        raise config_error(exc, IMAGE_OPTIONS.flags(args)) from None
 
 
 def cmd_train(args):
@@ -115,17 +81,17 @@ def cmd_train(args):
         log.info("training on %s (%d train / %d test images)", data.name, len(data.y_train), len(data.y_test))
     result = train_image(data, config, verbose=log.isEnabledFor(logging.INFO), device=ops)
     m = result.metrics()
-    step = "cost_after_iteration" if config.optimizer == "gd" else "cost_epoch"
+    step = "cost_after_iteration" if config.solver == "gd" else "cost_epoch"
     if not args.json:
         for it, c in result.costs.items():
             print(f"{step}_{it}\t{c:.6f}")
     emit_metrics({"train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
                   "seconds": m["seconds"]} if not args.json else {})
     if args.plot:
-        hidden = ",".join(map(str, config.hidden))
+        hidden = ",".join(map(str, config.hidden_layer_sizes))
         plot_image_training(result.costs, args.plot, train_accuracy=m["train_accuracy"],
-                            test_accuracy=m["test_accuracy"], xlabel="iteration" if config.optimizer == "gd" else "epoch",
-                            title=f"{data.name}: layers {hidden}, {config.optimizer}, learning rate {config.learning_rate}")
+                            test_accuracy=m["test_accuracy"], xlabel="iteration" if config.solver == "gd" else "epoch",
+                            title=f"{data.name}: layers {hidden}, {config.solver}, learning rate {config.learning_rate_init}")
     if args.output:
         save_image_model(args.output, result)
     if args.json:

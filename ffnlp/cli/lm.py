@@ -20,29 +20,14 @@ _NAMED = ("brown", "brown_sentences", "ptb", "lee")
 _READING = {"tokenizer": "--tokenizer", "unk_token": "--unk-token", "eos_token": "--eos-token",
             "count_blank_lines": "--count-blank-lines"}
 
-#: LMConfig field -> the ``lm train`` flag that sets it (error messages name the flag).
-_FLAGS = {"context_size": "--context", "embedding_dim": "--embedding-dim", "hidden": "--hidden",
-          "direct": "--direct", "output": "--output-layer", "n_classes": "--classes", "min_count": "--min-count",
-          "max_vocab": "--max-vocab", "optimizer": "--optimizer", "learning_rate": "--learning-rate",
-          "lr_decay": "--lr-decay", "momentum": "--momentum", "weight_decay": "--weight-decay",
-          "dropout": "--dropout", "input_dropout": "--input-dropout", "activation": "--activation",
-          "batch_size": "--batch-size", "epochs": "--epochs", "n_iter_no_change": "--patience",
-          "max_seconds": "--max-seconds", "embeddings": "--embeddings", "seed": "--seed"}
 #: Output paths of ``lm train``: attribute -> flag.
 _OUTPUTS = {"output": "--output", "checkpoint": "--checkpoint", "export_vectors": "--export-vectors"}
 
 
-def _sizes(text):
-    try:
-        sizes = tuple(int(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
-    if any(s <= 0 for s in sizes):
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
-    return sizes
-
-
 def add_parser(sub):
+    from ffnlp.config import LM_OPTIONS
+    from ffnlp.options import PRESET
+
     p = sub.add_parser("lm", help="language models: window neural LM (Bengio 2003) and Kneser-Ney n-grams")
     verbs = p.add_subparsers(dest="verb", metavar="{train,perplexity,predict,generate,plot,vectors}")
     verbs.required = True
@@ -62,39 +47,8 @@ def add_parser(sub):
                         "text by its size: ptb from 300,000 training words, small below)")
     t.add_argument("--model", choices=["nn", "kn"], default="nn", help="window neural LM or Kneser-Ney n-grams (default: nn)")
     t.add_argument("--order", type=int, default=5, help="n-gram order of --model kn (default: 5)")
-    t.add_argument("--context", type=int, default=None, help="context size n-1 (default: preset)")
-    t.add_argument("--embedding-dim", type=int, default=None, help="embedding size m (default: preset)")
-    t.add_argument("--hidden", type=_sizes, default=None, help="hidden sizes, e.g. 100 or 200,100; '' = none (default: preset)")
-    t.add_argument("--direct", action=argparse.BooleanOptionalAction, default=None,
-                   help="direct connections from the embeddings to the output (default: preset; off for brown and ptb)")
-    t.add_argument("--output-layer", choices=["factored", "full"], default=None,
-                   help="exact class-factored softmax or the full softmax (default: factored)")
-    t.add_argument("--classes", type=int, default=None, help="word classes of the factored output (default: sqrt|V|)")
-    t.add_argument("--min-count", type=int, default=None, help="vocabulary: keep words seen this often (default: preset)")
-    t.add_argument("--max-vocab", type=int, default=None, help="vocabulary: at most this many entries (default: no limit)")
-    t.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="default: preset (sgd for brown and ptb, adam otherwise)")
-    t.add_argument("--learning-rate", type=float, default=None, help="default: preset")
-    t.add_argument("--lr-decay", type=float, default=None, help="lr / (1 + decay * t), Bengio's schedule (default: preset)")
-    t.add_argument("--momentum", type=float, default=None, help="sgd momentum (default: preset)")
-    t.add_argument("--halve-lr", action="store_true", default=None,
-                   help="after an epoch without improvement, go back to the best epoch and halve the learning rate")
-    t.add_argument("--lazy-output", action="store_true", default=None,
-                   help="update the factored output's word rows lazily, only those of the classes each batch used "
-                        "(as the embeddings are); off by default")
-    t.add_argument("--weight-decay", type=float, default=None, help="L2 on weights and embeddings, not biases (default: 0)")
-    t.add_argument("--dropout", type=float, default=None,
-                   help="dropout on the output layer's input and between hidden layers (default: preset)")
-    t.add_argument("--input-dropout", type=float, default=None,
-                   help="dropout on the concatenated context embeddings (default: 0)")
-    t.add_argument("--activation", choices=["tanh", "relu", "leaky_relu", "sigmoid", "softplus"], default=None,
-                   help="of the hidden layers (default: preset; relu for brown and ptb, tanh for the rest)")
-    t.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: preset)")
-    t.add_argument("--epochs", type=int, default=None, help="most epochs (default: preset)")
-    t.add_argument("--patience", type=int, default=None, help="stop after this many epochs without improvement (default: preset)")
-    t.add_argument("--max-seconds", type=float, default=None, help="stop training after this much time (default: no limit)")
-    t.add_argument("--embeddings", default=None,
-                   help="random, word2vec (trained on the training split) or a word2vec-format file (default: random)")
-    t.add_argument("--seed", type=int, default=None, help="seed of the weights and the shuffling (default: 0)")
+    # every option of the model and its training, from the table (ffnlp.config.LM_OPTIONS): left out, the preset's
+    LM_OPTIONS.add_arguments(t, defaults=PRESET)
     t.add_argument("--output", default=None, help="write the (best) model here")
     t.add_argument("--checkpoint", default=None, help="write the training state here every epoch")
     t.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
@@ -228,20 +182,10 @@ def _loader_kwargs(reading) -> dict:
 def build_config(args, splits=None):
     """The LMConfig of ``lm train``: the preset (``--preset``, the corpus's own, or by the size of ``splits``)
     with the corpus's protocol, then the flags given."""
-    from ffnlp.config import LMConfig
+    from ffnlp.config import LM_OPTIONS, LMConfig
     from ffnlp.tasks.lm import corpus_config
 
-    changes = {k: v for k, v in {
-        "context_size": args.context, "embedding_dim": args.embedding_dim, "hidden": args.hidden,
-        "direct": args.direct, "output": args.output_layer, "n_classes": args.classes, "min_count": args.min_count,
-        "max_vocab": args.max_vocab, "optimizer": args.optimizer, "learning_rate": args.learning_rate,
-        "lr_decay": args.lr_decay, "momentum": args.momentum, "halve_lr_on_plateau": args.halve_lr,
-        "lazy_output": args.lazy_output, "weight_decay": args.weight_decay,
-        "dropout": args.dropout, "input_dropout": args.input_dropout, "activation": args.activation,
-        "batch_size": args.batch_size, "epochs": args.epochs,
-        "n_iter_no_change": args.patience, "max_seconds": args.max_seconds, "embeddings": args.embeddings,
-        "seed": args.seed,
-    }.items() if v is not None}
+    changes = LM_OPTIONS.values_from_args(args)
     preset = getattr(args, "preset", None)
     try:
         if splits is None:  # before the corpus is read (the thread count): the preset by name only
@@ -252,7 +196,7 @@ def build_config(args, splits=None):
         args.preset_used, args.preset_reason = name, reason
         return config
     except ValueError as exc:
-        raise config_error(exc, _FLAGS) from None
+        raise config_error(exc, LM_OPTIONS.flags(args)) from None
 
 
 def _check_encoding(encoding):
@@ -494,8 +438,8 @@ def _plot_title(args, lm) -> str:
     corpus = getattr(args, "corpus", None) or getattr(args, "train", None) or \
         (getattr(lm, "meta_", None) or {}).get("corpus") or DEFAULT_CORPUS
     c = lm.config
-    hidden = ",".join(map(str, c.hidden)) or "none"
-    return f"window LM on {corpus}: n={c.context_size + 1}, m={c.embedding_dim}, h={hidden}, {c.optimizer}"
+    hidden = ",".join(map(str, c.hidden_layer_sizes)) or "none"
+    return f"window LM on {corpus}: n={c.context_size + 1}, m={c.embedding_dim}, h={hidden}, {c.solver}"
 
 
 def _load_window_lm(path, what):

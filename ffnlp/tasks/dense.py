@@ -15,6 +15,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ffnlp.config import DENSE_OPTIONS, DEVICE
 from ffnlp.nn import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, build_mlp, fit
 from ffnlp.nn.backends import get_ops
 from ffnlp.nn.init import course_scaled, course_small, get_initializer
@@ -87,30 +88,8 @@ class FFNClassifier(FFNClassifierBase):
     n_features_in_ : int
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0, batch_size=200,
-                 learning_rate_init=0.001, lr_decay=0.0, momentum=0.9, max_iter=200, tol=1e-4,
-                 n_iter_no_change=None, early_stopping=False, validation_fraction=0.1, dropout=0.0, init="auto",
-                 dtype="float32", random_state=None, verbose=False, log_every=1, device="cpu"):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.lr_decay = lr_decay
-        self.momentum = momentum
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.dropout = dropout
-        self.init = init
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
-        self.log_every = log_every
-        self.device = device
+    # the parameters are the table's (ffnlp.config.DENSE_OPTIONS), in this order; __init__ only assigns them
+    __init__ = DENSE_OPTIONS.make_init("FFNClassifier", extra=(DEVICE,), positional=2)
 
     # -- helpers -----------------------------------------------------------------------------------
     def _np_dtype(self):
@@ -211,6 +190,8 @@ class FFNClassifier(FFNClassifierBase):
         first = not incremental or not hasattr(self, "model_")
         X, y = validate_data(self, X, y, reset=first, dtype=[np.float64, np.float32], ensure_all_finite=True)
         if first:
+            DENSE_OPTIONS.validate({k: v for k, v in self.get_params().items() if k != "device"},
+                                   owner="FFNClassifier")
             if incremental and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
             if not incremental:

@@ -6,7 +6,7 @@ maps an :class:`~ffnlp.config.ImageConfig` onto the estimator, and reports the c
 
 Examples
 --------
->>> from ffnlp.config import ImageConfig
+>>> from ffnlp.config import DENSE_OPTIONS, IMAGE_OPTIONS, ImageConfig
 >>> from ffnlp.tasks.image import load_digits_data, train_image
 >>> result = train_image(load_digits_data(), ImageConfig.preset("digits"))
 >>> result.test_accuracy > 0.9
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.config import ImageConfig
+from ffnlp.config import DENSE_OPTIONS, IMAGE_OPTIONS, ImageConfig
 from ffnlp.errors import DataError, FFNLPError
 from ffnlp.nn import load_model, save_model
 from ffnlp.tasks.dense import FFNClassifier
@@ -130,13 +130,12 @@ def load_image_data(path=None) -> ImageData:
 
 
 def make_classifier(config: ImageConfig, *, verbose=False, device="cpu") -> FFNClassifier:
-    return FFNClassifier(
-        hidden_layer_sizes=tuple(config.hidden), activation=config.activation, solver=config.optimizer,
-        alpha=config.weight_decay, batch_size=config.batch_size, learning_rate_init=config.learning_rate,
-        lr_decay=config.lr_decay, momentum=config.momentum, max_iter=config.iterations,
-        n_iter_no_change=config.n_iter_no_change, early_stopping=config.validation_fraction > 0,
-        validation_fraction=config.validation_fraction or 0.1, dropout=config.dropout, init=config.init,
-        dtype=config.dtype, random_state=config.seed, verbose=verbose, log_every=config.log_every, device=device)
+    """The estimator of ``config``: every field is the estimator's parameter of the same name, except
+    ``validation_fraction``, whose 0 means no early stopping."""
+    shared = {name: getattr(config, name) for name in IMAGE_OPTIONS.names
+              if name in DENSE_OPTIONS and name != "validation_fraction"}
+    return FFNClassifier(**shared, early_stopping=config.validation_fraction > 0,
+                         validation_fraction=config.validation_fraction or 0.1, verbose=verbose, device=device)
 
 
 @dataclass
@@ -172,7 +171,7 @@ def train_image(data: ImageData, config: ImageConfig, *, verbose=False, device="
     clf.fit(data.X_train, data.y_train)
     secs = time.perf_counter() - t0
     every = max(1, config.log_every)
-    if config.optimizer == "gd":
+    if config.solver == "gd":
         costs = {i: float(c) for i, c in enumerate(clf.loss_curve_) if i % every == 0}
     else:
         costs = {e: float(c) for e, c in enumerate(clf.loss_curve_, start=1) if e % every == 0 or e == 1}

@@ -79,9 +79,9 @@ def build_network(config: LMConfig, vocab_size: int, *, class_starts=None, rng=N
     k, m = config.context_size, config.embedding_dim
     window = Window(vocab_size, m, k, rng=rng, dtype=dtype, trainable=not config.freeze_embeddings)
     # Each Dropout layer draws from its own stream (seed, seed + 1, ...), so their masks are independent.
-    seeds = iter(range(config.seed, config.seed + len(config.hidden) + 2))
+    seeds = iter(range(config.random_state, config.random_state + len(config.hidden_layer_sizes) + 2))
     hidden, n_in = [], k * m
-    for i, h in enumerate(config.hidden):
+    for i, h in enumerate(config.hidden_layer_sizes):
         if i and config.dropout:
             hidden.append(Dropout(config.dropout, seed=next(seeds)))
         hidden += [Dense(n_in, h, rng=rng, dtype=dtype), ACTIVATIONS[config.activation]()]
@@ -258,7 +258,7 @@ class WindowLM(_TextLM):
     network : Chain, optional
         Prebuilt layers (when loading a file); otherwise built and initialized from ``random_state``.
     random_state : int or numpy.random.Generator, optional
-        Seed of the initial weights (default ``config.seed``).
+        Seed of the initial weights (default ``config.random_state``).
 
     Attributes
     ----------
@@ -279,7 +279,7 @@ class WindowLM(_TextLM):
     >>> from ffnlp.config import LMConfig
     >>> sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 20
     >>> vocab = Vocab.build(sents)
-    >>> lm = WindowLM(vocab, LMConfig(context_size=2, embedding_dim=8, hidden=(16,), output="full"))
+    >>> lm = WindowLM(vocab, LMConfig(context_size=2, embedding_dim=8, hidden_layer_sizes=(16,), output="full"))
     >>> ids = vocab.encode_sentences(sents)
     >>> report = lm.perplexity(ids)          # untrained: about |V|
     >>> report.tokens, round(report.perplexity) <= len(vocab) + 1
@@ -293,7 +293,7 @@ class WindowLM(_TextLM):
         V = len(vocab)
         if network is None:
             rng = random_state if isinstance(random_state, np.random.Generator) else \
-                np.random.default_rng(config.seed if random_state is None else random_state)
+                np.random.default_rng(config.random_state if random_state is None else random_state)
             class_starts = None
             if config.output == "factored":
                 c = np.asarray(vocab.counts if counts is None else counts, dtype=np.float64)
@@ -328,8 +328,8 @@ class WindowLM(_TextLM):
 
     def __repr__(self):
         c = self.config
-        return (f"WindowLM(|V|={len(self.vocab)}, n={c.context_size + 1}, m={c.embedding_dim}, h={list(c.hidden)}, "
-                f"direct={c.direct}, output={c.output!r}, params={self.net.n_params():,})")
+        return (f"WindowLM(|V|={len(self.vocab)}, n={c.context_size + 1}, m={c.embedding_dim}, "
+                f"h={list(c.hidden_layer_sizes)}, direct={c.direct}, output={c.output!r}, params={self.net.n_params():,})")
 
     # -- scoring ----------------------------------------------------------------------------------
     def _check_ids(self, ids, name="ids"):
@@ -635,11 +635,11 @@ class TrainResult:
 def make_optimizer(config: LMConfig, *, lr_scale: float = 1.0, lazy: bool | None = None):
     """The optimizer of ``config``; ``lazy`` (default ``config.lazy_output``) updates the factored output's word
     rows row-sparsely, only those of the classes a batch used (as the embeddings always are)."""
-    lr = config.learning_rate * lr_scale
+    lr = config.learning_rate_init * lr_scale
     lazy = bool(getattr(config, "lazy_output", False)) if lazy is None else bool(lazy)
-    if config.optimizer == "adam":
-        return Adam(lr, eps=config.adam_eps, weight_decay=config.weight_decay, lr_decay=config.lr_decay, lazy=lazy)
-    return SGD(lr, momentum=config.momentum, weight_decay=config.weight_decay, lr_decay=config.lr_decay, lazy=lazy)
+    if config.solver == "adam":
+        return Adam(lr, eps=config.adam_eps, weight_decay=config.alpha, lr_decay=config.lr_decay, lazy=lazy)
+    return SGD(lr, momentum=config.momentum, weight_decay=config.alpha, lr_decay=config.lr_decay, lazy=lazy)
 
 
 def _save_checkpoint(path, lm, opt, state: dict, best_params=None):
@@ -651,7 +651,7 @@ def _save_checkpoint(path, lm, opt, state: dict, best_params=None):
 
 
 def _resumable(old: LMConfig, new: LMConfig) -> list[str]:
-    free = {"epochs", "max_seconds", "log_every", "n_iter_no_change", "tol", "halve_lr_on_plateau"}
+    free = {"max_iter", "max_seconds", "log_every", "n_iter_no_change", "tol", "halve_lr_on_plateau"}
     a, b = old.to_dict(), new.to_dict()
     return sorted(k for k in a if k not in free and a[k] != b.get(k))
 
@@ -712,7 +712,7 @@ class _LMLog(Callback):
     def on_epoch_end(self, state):
         h = state.history
         self.log("epoch %d/%d loss %.4f (train ppl %.1f) valid ppl %.2f%s %.0f tokens/s %.1fs", state.epoch,
-                 self.config.epochs, h.loss[-1], math.exp(min(h.loss[-1], 700)), h.val[-1]["valid_perplexity"],
+                 self.config.max_iter, h.loss[-1], math.exp(min(h.loss[-1], 700)), h.val[-1]["valid_perplexity"],
                  " *" if state.improved else "", h.examples_per_second[-1], h.seconds[-1])
 
     def on_train_end(self, state):
@@ -813,7 +813,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
                 sents = [vocab.decode(train)]  # one long sentence: the encoded stream
             else:
                 sents = data.train
-            kv = word2vec_vectors(sents, vocab, config.embedding_dim, seed=config.seed)
+            kv = word2vec_vectors(sents, vocab, config.embedding_dim, seed=config.random_state)
         else:
             kv = load_word_vectors(config.embeddings)
         n = lm.set_embeddings(kv)
@@ -821,7 +821,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
     lm.net.to_ops(device)
     body, out, net = lm.body, lm.output, lm.net
     opt = make_optimizer(config)
-    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 1]))
+    rng = np.random.default_rng(np.random.SeedSequence([config.random_state, 1]))
     records: list[dict] = []
     hist = History()
     start_epoch, resumed = 0, {}
@@ -852,7 +852,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
             best_epoch)
     n_train = int(train.size)
     log("training %r on %d tokens (valid %d), batch %d, %s lr %g, %s", lm, n_train, valid.size, config.batch_size,
-        config.optimizer, config.learning_rate, net.ops.device)
+        config.solver, config.learning_rate_init, net.ops.device)
     windows = WindowStream(train, config.context_size, bos_id=vocab.bos_id, eos_id=lm._eos_reset)
     extra_callbacks, callbacks = callbacks, [_LMRecords(records, n_train, lm, valid), _LMLog(config, verbose)]
     if config.halve_lr_on_plateau:
@@ -860,7 +860,7 @@ def train_lm(config: LMConfig, data, *, vocab: Vocab | None = None, output=None,
     if checkpoint is not None:
         callbacks.append(_LMCheckpoint(checkpoint, lm, records))
     callbacks += list(extra_callbacks)
-    remaining = config.epochs - start_epoch
+    remaining = config.max_iter - start_epoch
     if remaining > 0:
         hist = fit(body, out, opt, windows, epochs=remaining, batch_size=config.batch_size, rng=rng,
                    validate=callbacks[0].validate,

@@ -48,7 +48,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from ffnlp._files import atomic_path
-from ffnlp.config import TextCatConfig
+from ffnlp.config import DEVICE, TEXTCAT_OPTIONS, TextCatConfig
 from ffnlp.errors import ModelFileError
 from ffnlp.nn import Ragged, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, fit
 from ffnlp.nn.backends import get_ops
@@ -207,70 +207,31 @@ class FFNTextClassifier(FFNClassifierBase):
     True
     """
 
-    def __init__(self, *, doc_vector="mean", embedding_dim=20, embeddings="random", freeze_embeddings=False,
-                 bigrams=True, embed_ngrams=True, n_buckets=None, max_bigrams=200000, window=3, conv_units=200,
-                 conv_pool="max", nb_direct=True, nb_style="auto", hidden_layer_sizes=(), activation="relu",
-                 word_dropout=0.0, dropout=0.0, term_weighting="tfidf", lowercase=True, boundaries=False,
-                 min_count=1, max_vocab=None, max_length=None, solver="adam", learning_rate_init=0.01,
-                 lr_decay=0.01, alpha=1e-4, batch_size=128, max_iter=4, tol=1e-4, n_iter_no_change=3,
-                 early_stopping=False, validation_fraction=0.1, monitor="loss", n_models=1, class_weight=None,
-                 threshold=0.5, w2v_epochs=10, adapt_vectors=False, random_state=None, verbose=False, device="cpu"):
-        self.doc_vector = doc_vector
-        self.embedding_dim = embedding_dim
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.bigrams = bigrams
-        self.embed_ngrams = embed_ngrams
-        self.n_buckets = n_buckets
-        self.max_bigrams = max_bigrams
-        self.window = window
-        self.conv_units = conv_units
-        self.conv_pool = conv_pool
-        self.nb_direct = nb_direct
-        self.nb_style = nb_style
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.word_dropout = word_dropout
-        self.dropout = dropout
-        self.term_weighting = term_weighting
-        self.lowercase = lowercase
-        self.boundaries = boundaries
-        self.min_count = min_count
-        self.max_vocab = max_vocab
-        self.max_length = max_length
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.lr_decay = lr_decay
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.monitor = monitor
-        self.n_models = n_models
-        self.validation_fraction = validation_fraction
-        self.class_weight = class_weight
-        self.threshold = threshold
-        self.w2v_epochs = w2v_epochs
-        self.adapt_vectors = adapt_vectors
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
+    # the parameters are the table's (ffnlp.config.TEXTCAT_OPTIONS, TextCatConfig's fields) and device;
+    # __init__ only assigns them
+    __init__ = TEXTCAT_OPTIONS.make_init("FFNTextClassifier", extra=(DEVICE,))
 
     # -- configuration ---------------------------------------------------------------------------
     def get_config(self) -> TextCatConfig:
         """The hyper-parameters as a frozen :class:`~ffnlp.config.TextCatConfig` (validated). The device is
         where a model trains, not what it is: it is left out (a file loads on any backend)."""
+        return TextCatConfig(**self._config_params())
+
+    def _config_params(self) -> dict:
+        """``get_params()`` without the device, as JSON-able values (sizes a tuple, a vectors path a string)."""
         params = self.get_params()
         params.pop("device", None)
-        params["hidden_layer_sizes"] = tuple(int(h) for h in np.atleast_1d(params["hidden_layer_sizes"])) \
-            if np.size(params["hidden_layer_sizes"]) else ()
-        if params["embeddings"] not in ("random", "word2vec"):
+        sizes = params["hidden_layer_sizes"]
+        if not isinstance(sizes, tuple):
+            try:
+                params["hidden_layer_sizes"] = tuple(int(h) for h in np.atleast_1d(sizes)) if np.size(sizes) else ()
+            except (TypeError, ValueError):
+                pass                      # left as given: the table's check words the error
+        if isinstance(params["embeddings"], Path):
             params["embeddings"] = str(params["embeddings"])
         if isinstance(params["class_weight"], dict):
             params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
-        return TextCatConfig(**params)
+        return params
 
     @classmethod
     def from_config(cls, config: TextCatConfig) -> "FFNTextClassifier":
@@ -430,7 +391,7 @@ class FFNTextClassifier(FFNClassifierBase):
         return self.id_encoder_.nb_ratios(docs, self._indicator(targets), multinomial=multinomial)
 
     def _validate_params(self):
-        self.get_config()  # TextCatConfig checks ranges and choices
+        TEXTCAT_OPTIONS.validate(self._config_params(), owner="FFNTextClassifier")   # ranges and choices
 
     # -- targets ------------------------------------------------------------------------------------
     def _fit_targets(self, y, classes=None):
@@ -772,7 +733,7 @@ class FFNTextClassifier(FFNClassifierBase):
         # files written before a parameter existed keep the behaviour they had without it
         for name, then in (("embed_ngrams", True), ("lr_decay", 0.0)):
             config.setdefault(name, then)
-        known = set(TextCatConfig.__dataclass_fields__)
+        known = set(TEXTCAT_OPTIONS.names) | set(TEXTCAT_OPTIONS.aliases)
         try:
             clf = cls.from_config(TextCatConfig.from_dict({k: v for k, v in config.items() if k in known}))
         except (TypeError, ValueError) as exc:

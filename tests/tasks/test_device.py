@@ -52,8 +52,8 @@ def test_window_lm_on_the_fake_device_matches_the_cpu():
     ids = vocab.encode_sentences(sents)
     data = {"train": ids[:2000], "valid": ids[2000:2400]}
     for output in ("factored", "full"):
-        cfg = LMConfig(context_size=2, embedding_dim=8, hidden=(16,), output=output, epochs=2, dropout=0.1,
-                       log_every=0)
+        cfg = LMConfig(context_size=2, embedding_dim=8, hidden_layer_sizes=(16,), output=output, max_iter=2,
+                       dropout=0.1, log_every=0)
         a = train_lm(cfg, data, vocab=vocab, verbose=False)
         b = train_lm(cfg, data, vocab=vocab, verbose=False, device=FakeOps())
         assert b.model.net.ops.name == "fake"

@@ -34,7 +34,7 @@ def test_course_L_layer_run_is_reproduced(cat_data):
 
 
 def test_course_two_layer_run_is_reproduced(cat_data):
-    r = train_image(cat_data, ImageConfig(hidden=(7,)))
+    r = train_image(cat_data, ImageConfig(hidden_layer_sizes=(7,)))
     assert round(r.costs[0], 6) == 0.693050
     assert r.train_accuracy == 1.0 and r.test_accuracy == 0.72
 

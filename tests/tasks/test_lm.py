@@ -38,8 +38,8 @@ def ids(splits, vocab):
     return {s: vocab.encode_sentences(splits.split(s)) for s in ("train", "valid", "test")}
 
 
-TINY = LMConfig(context_size=2, embedding_dim=8, hidden=(16,), output="factored", epochs=6, batch_size=32,
-                learning_rate=0.01, n_iter_no_change=None, log_every=0)
+TINY = LMConfig(context_size=2, embedding_dim=8, hidden_layer_sizes=(16,), output="factored", max_iter=6,
+                batch_size=32, learning_rate_init=0.01, n_iter_no_change=None, log_every=0)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_forward_is_bengio_equation_by_hand(vocab, ids):
 
 @pytest.mark.parametrize("output", ["full", "factored"])
 def test_whole_model_gradient_check(vocab, ids, output):
-    cfg = TINY.replace(output=output, dtype="float64", hidden=(5, 4))
+    cfg = TINY.replace(output=output, dtype="float64", hidden_layer_sizes=(5, 4))
     lm = WindowLM(vocab, cfg, random_state=1)
     X, y = lm.contexts(ids["train"][:20]), ids["train"][:20]
 
@@ -138,12 +138,12 @@ def test_training_learns_the_grammar(trained, vocab):
 
 
 def test_full_and_factored_outputs_both_train(splits):
-    r = train_lm(TINY.replace(output="full", epochs=3), splits, verbose=False)
+    r = train_lm(TINY.replace(output="full", max_iter=3), splits, verbose=False)
     assert r.valid_perplexity < 6
 
 
 def test_best_epoch_is_kept_and_early_stopping(splits, tmp_path):
-    cfg = TINY.replace(epochs=30, n_iter_no_change=2, learning_rate=0.05, hidden=(64,))
+    cfg = TINY.replace(max_iter=30, n_iter_no_change=2, learning_rate_init=0.05, hidden_layer_sizes=(64,))
     r = train_lm(cfg, splits, output=tmp_path / "best.npz", verbose=False)
     best = min(h["valid_perplexity"] for h in r.history)
     assert r.valid_perplexity == best
@@ -156,10 +156,10 @@ def test_best_epoch_is_kept_and_early_stopping(splits, tmp_path):
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_resume_gives_the_same_run(splits, tmp_path, dropout):
     # With dropout, the checkpoint must also carry the dropout layers' generator states.
-    cfg = TINY.replace(epochs=4, optimizer="adam", dropout=dropout)
+    cfg = TINY.replace(max_iter=4, solver="adam", dropout=dropout)
     straight = train_lm(cfg, splits, verbose=False)
     ck = tmp_path / "ck.npz"
-    train_lm(cfg.replace(epochs=2), splits, checkpoint=ck, verbose=False)
+    train_lm(cfg.replace(max_iter=2), splits, checkpoint=ck, verbose=False)
     resumed = train_lm(cfg, splits, checkpoint=ck, resume=True, verbose=False)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
     np.testing.assert_allclose([h["valid_perplexity"] for h in resumed.history],
@@ -169,10 +169,10 @@ def test_resume_gives_the_same_run(splits, tmp_path, dropout):
 
 
 def test_resume_restores_the_best_epoch_not_the_last(splits, tmp_path):
-    cfg = TINY.replace(epochs=10, learning_rate=0.05, hidden=(64,), n_iter_no_change=None)
+    cfg = TINY.replace(max_iter=10, learning_rate_init=0.05, hidden_layer_sizes=(64,), n_iter_no_change=None)
     straight = train_lm(cfg, splits, verbose=False)
     ck = tmp_path / "ck.npz"
-    train_lm(cfg.replace(epochs=9), splits, checkpoint=ck, verbose=False)
+    train_lm(cfg.replace(max_iter=9), splits, checkpoint=ck, verbose=False)
     resumed = train_lm(cfg, splits, checkpoint=ck, resume=True, verbose=False)
     assert resumed.best_epoch == straight.best_epoch < 9  # validation is best at epoch 8 here
     assert resumed.valid_perplexity == pytest.approx(straight.valid_perplexity, rel=1e-5)
@@ -181,7 +181,8 @@ def test_resume_restores_the_best_epoch_not_the_last(splits, tmp_path):
 
 
 def test_halving_the_learning_rate_on_plateaus(splits):
-    cfg = TINY.replace(epochs=10, learning_rate=0.05, hidden=(64,), n_iter_no_change=3, halve_lr_on_plateau=True)
+    cfg = TINY.replace(max_iter=10, learning_rate_init=0.05, hidden_layer_sizes=(64,), n_iter_no_change=3,
+                       halve_lr_on_plateau=True)
     r = train_lm(cfg, splits, verbose=False)
     lrs = [h["lr"] for h in r.history]
     vals = [h["valid_perplexity"] for h in r.history]
@@ -194,7 +195,7 @@ def test_halving_the_learning_rate_on_plateaus(splits):
 
 def test_resume_refuses_other_settings(splits, tmp_path):
     ck = tmp_path / "ck.npz"
-    train_lm(TINY.replace(epochs=1), splits, checkpoint=ck, verbose=False)
+    train_lm(TINY.replace(max_iter=1), splits, checkpoint=ck, verbose=False)
     with pytest.raises(ModelFileError, match="embedding_dim"):
         train_lm(TINY.replace(embedding_dim=4), splits, checkpoint=ck, resume=True, verbose=False)
 
@@ -211,7 +212,7 @@ def test_training_data_errors(vocab, splits):
 
 
 def test_divergence_is_reported(splits):
-    cfg = TINY.replace(optimizer="sgd", learning_rate=1e9, epochs=2)
+    cfg = TINY.replace(solver="sgd", learning_rate_init=1e9, max_iter=2)
     with pytest.raises(DivergenceError, match="diverged"):
         train_lm(cfg, splits, verbose=False)
 
@@ -232,7 +233,7 @@ def test_save_load_roundtrip_and_bad_files(trained, ids, tmp_path):
 def test_activation_and_input_dropout_options(splits, ids, tmp_path):
     from ffnlp.nn.layers import Dropout, ReLU, Tanh
 
-    cfg = TINY.replace(hidden=(16, 12), activation="relu", input_dropout=0.2, dropout=0.3, epochs=3)
+    cfg = TINY.replace(hidden_layer_sizes=(16, 12), activation="relu", input_dropout=0.2, dropout=0.3, max_iter=3)
     r = train_lm(cfg, splits, output=tmp_path / "relu.npz", verbose=False)
     k = [type(layer) for layer in _layers(r.model.net)]
     assert k.count(ReLU) == 2 and Tanh not in k
@@ -359,7 +360,7 @@ def test_word2vec_init_export_and_wordsim(splits, vocab, tmp_path):
 
 
 def test_word2vec_embeddings_option(splits):
-    r = train_lm(TINY.replace(embeddings="word2vec", epochs=1), splits, verbose=False)
+    r = train_lm(TINY.replace(embeddings="word2vec", max_iter=1), splits, verbose=False)
     assert np.isfinite(r.valid_perplexity)
     with pytest.raises(DataError, match="not found"):
-        train_lm(TINY.replace(embeddings="/nonexistent.vec", epochs=1), splits, verbose=False)
+        train_lm(TINY.replace(embeddings="/nonexistent.vec", max_iter=1), splits, verbose=False)
