@@ -219,6 +219,23 @@ def test_compare_on_a_user_file(tmp_path, capsys):
     assert rc == 0 and "accuracy %" in out
 
 
+def test_compare_empty_docs(tmp_path, capsys):
+    """``compare --empty-docs error|drop|keep``, as ``train`` and ``test`` take it (issue 13)."""
+    docs = _docs(60)
+    src = tmp_path / "data.txt"
+    src.write_text("".join(f"__label__{lab} {text}\n" for lab, text in docs[:30]) + "__label__pos\n"
+                   + "".join(f"__label__{lab} {text}\n" for lab, text in docs[30:]), encoding="utf-8")
+    argv = ["classify", "compare", "--dataset", str(src), "--models", "tfidf_mnb", "--folds", "1", "--json"]
+    rc, out, err = run(argv, capsys)
+    assert rc == 2 and "line 31" in err and "--empty-docs" in err and out == ""
+    rc, out, _ = run([*argv, "--empty-docs", "drop"], capsys)
+    assert rc == 0 and json.loads(out.strip().splitlines()[-1])["n_train"] + \
+        json.loads(out.strip().splitlines()[-1])["n_test"] == 60
+    rc, out, _ = run([*argv, "--empty-docs", "keep"], capsys)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert rc == 0 and result["n_train"] + result["n_test"] == 61
+
+
 def test_compare_with_word_vectors(tmp_path, capsys):
     src = _write_fasttext(tmp_path / "data.txt", _docs(120))
     words = sorted({w for line in src.read_text().splitlines() for w in line.split()[1:]})

@@ -150,6 +150,9 @@ def add_parser(sub):
                    help="fit every model this many times per split (model seeds SEED, SEED+1, ...); rows are "
                         "the mean and standard deviation over the runs")
     c.add_argument("--encoding", default="utf-8", help="encoding of a user file")
+    c.add_argument("--empty-docs", choices=["error", "drop", "keep"], default="error",
+                   help="a document of a user file with a label but no text: stop naming its line, drop it, or keep "
+                        "it as ''")
     c.add_argument("--jobs", type=int, default=1,
                    help="fits run at once in worker processes (joblib; -1: every core); the same table as --jobs 1")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -549,8 +552,8 @@ def cmd_compare(args):
                 with Progress(len(models or all_models(args.vectors, args.vectors_name)), unit="fits", stage="model",
                               desc=f"compare {name}", enabled=not getattr(args, "quiet", False)) as progress:
                     result = compare(name, models, seed=args.seed, max_folds=args.folds, encoding=args.encoding,
-                                     vectors=args.vectors, vectors_name=args.vectors_name, seeds=args.seeds,
-                                     progress=progress, n_jobs=args.jobs, scheduler=args.scheduler,
+                                     empty=args.empty_docs, vectors=args.vectors, vectors_name=args.vectors_name,
+                                     seeds=args.seeds, progress=progress, n_jobs=args.jobs, scheduler=args.scheduler,
                                      device=args.device)
         except ValueError as exc:
             if isinstance(exc, FFNLPError):

@@ -164,7 +164,7 @@ def _folds(ds: TextCatDataset, seed: int, max_folds: int | None):
 
 
 def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None, encoding: str = "utf-8",
-            on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec",
+            empty: str = "error", on_row: Callable[[Row], None] | None = None, vectors=None, vectors_name: str = "vec",
             seeds: int = 1, progress=None, n_jobs: int = 1, scheduler: str | None = None,
             device: str = "cpu") -> Comparison:
     """Run ``models`` on ``dataset`` with identical splits.
@@ -182,6 +182,9 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
         Fit each model this many times on each split, with ``random_state`` ``seed``, ``seed + 1``, ...:
         a fixed split's single test score depends on the network's random draws, and the row's mean and
         standard deviation are then over those runs (over folds x seeds for a cross-validation).
+    encoding, empty : str
+        How a user file is read (:func:`ffnlp.text.readers.read_labeled`): its encoding, and what an empty
+        document is (``"error"``: stop naming its line; ``"drop"``; ``"keep"`` as ``""``).
     max_folds : int or None
         Run only the first folds of a cross-validation (quick looks; the full protocol otherwise).
     on_row : callable(Row) or None
@@ -208,7 +211,8 @@ def compare(dataset, models=None, *, seed: int = 0, max_folds: int | None = None
     -------
     Comparison
     """
-    ds = dataset if isinstance(dataset, TextCatDataset) else load_textcat_dataset(dataset, encoding=encoding)
+    ds = dataset if isinstance(dataset, TextCatDataset) else \
+        load_textcat_dataset(dataset, encoding=encoding, empty=empty)
     if ds.test is None and not ds.cv_folds:
         ds.cv_folds = 10
     available = all_models(vectors, vectors_name)
