@@ -7,9 +7,12 @@ tokens of PTB's training split, one BLAS thread per process, and validates on th
 machine falls on both alike; the summary takes medians. Per step and process it records the bytes sent
 (dense buffers; embedding rows), the seconds in the exchange, and the optimizer step's seconds.
 
-Variants: ``dense`` (the recipe; the dense optimizer step split across the processes: reduce-scatter,
-1/N of the update each, allgather), ``allreduce`` (the same, with one allreduce and the whole update on
-every process, ``shard_optimizer=False``), ``lazy`` (``lazy_output``: the factored output's touched word
+Variants: ``output`` (the default of ``mpiexec -n N ffnlp lm train``: the factored output split by classes
+across the processes, Bengio et al.'s layout, :class:`ffnlp.distributed.OutputShard`, and the rest of the
+dense optimizer step split too: reduce-scatter, 1/N of the update each, allgather), ``data`` (plain data
+parallelism, every process holding the whole output, ``output_parallel=False``, the dense step still
+split), ``allreduce`` (plain data parallelism with one allreduce and the whole update on every process,
+``shard_optimizer=False`` too: the layout before both), ``lazy`` (``lazy_output``: the factored output's touched word
 rows exchanged and updated row-sparsely). ``independent`` measures the machine's ceiling: two
 one-process runs started at once, with no exchange at all; the sum of their rates over one process's
 rate alone bounds what 2 processes can reach on the machine (shared caches, memory bandwidth, clocks).
@@ -86,7 +89,8 @@ def worker(args):
     config, vocab, ids = _data(args.train_tokens)
     config = config.replace(batch_size=args.batch_size, lazy_output=bool(args.lazy_output))
     timer = OptimizerTime()
-    with data_parallel(blas_threads=1, shard_optimizer=not args.no_shard) as dp, fit_callbacks(timer):
+    with data_parallel(blas_threads=1, shard_optimizer=not args.no_shard,
+                       output_parallel=not args.no_output_parallel) as dp, fit_callbacks(timer):
         if dp is None:
             from threadpoolctl import threadpool_limits
             limit = threadpool_limits(1)
@@ -170,13 +174,15 @@ def main(argv=None):
     p.add_argument("--train-tokens", type=int, default=120_000)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--variants", default="dense,allreduce,lazy,independent",
-                   help="dense: the recipe, the dense optimizer step split across processes; allreduce: one "
-                        "allreduce and the whole step on every process; lazy: lazy_output (row-sparse updates "
+    p.add_argument("--variants", default="output,data,allreduce,lazy,independent",
+                   help="output: the output split by classes across processes (the default); data: plain data "
+                        "parallelism; allreduce: plain data parallelism, one allreduce and the whole optimizer "
+                        "step on every process; lazy: lazy_output (row-sparse updates "
                         "and exchange of the factored output's touched word rows); independent: two one-process "
                         "runs at once (the machine's ceiling)")
     p.add_argument("--lazy-output", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-shard", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-output-parallel", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--note", default="", help="what else the machine was running (stored with the results)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
@@ -194,7 +200,9 @@ def main(argv=None):
     def command(variant, out):
         cmd = [sys.executable, __file__, "--worker", "--out", str(out), "--train-tokens", str(args.train_tokens),
                "--batch-size", str(args.batch_size)]
-        return cmd + (["--lazy-output"] if variant == "lazy" else []) + (["--no-shard"] if variant == "allreduce" else [])
+        return cmd + (["--lazy-output"] if variant == "lazy" else []) + \
+            (["--no-shard"] if variant == "allreduce" else []) + \
+            (["--no-output-parallel"] if variant in ("data", "allreduce") else [])
 
     def record(r, variant, rep, t0):
         r.update(variant=variant, repeat=rep, wall_seconds=time.perf_counter() - t0,

@@ -22,6 +22,13 @@ draws the same shuffled global batches (the same seed); :class:`DataParallel`, a
   these are) and each process does 1/N of the dense optimizer step (ZeRO's first stage, Rajbhandari et al.
   2020); the moments are gathered when a checkpoint asks for them (:meth:`Optimizer.state_dict`, which
   every process calls) and when training ends;
+* with ``output_parallel`` (the default), lays a class-factored output out as Bengio et al. (2003, section
+  3.2) did on 64 CPUs: each process owns the word rows of a contiguous block of classes
+  (:class:`OutputShard`), the features and targets of the global batch are gathered, each process computes
+  the within-class softmax of the examples whose target class it owns, and the input gradients go back to
+  their processes; the word rows' gradients, the largest part of the model, are never sent, and each
+  process updates only its own rows. The other rows are gathered before validation, at the end of every
+  epoch (so checkpoints and the best epoch hold the whole model) and at the end;
 * validates on the first process only and broadcasts the metrics (``wrap_validate``), so improvement,
   early stopping, restore-best and learning-rate halving decide the same everywhere;
 * stops every process when any one stops (``on_sync``: time limits, callbacks).
@@ -107,6 +114,10 @@ class DataParallel(Callback):
     sparse : {"auto", "rows", "dense"}
         How tables with touched rows are summed: the cheaper of the two by bytes sent (``"auto"``), always
         the touched rows, or always a dense ``Allreduce``.
+    output_parallel : bool, default=True
+        Split a class-factored output (:class:`~ffnlp.nn.factored.ClassFactoredSoftmax`) by classes across the
+        processes (:class:`OutputShard`), on the CPU and without ``lazy`` output rows; else every process
+        holds and updates the whole output and its gradient is summed as the others are.
     shard_optimizer : bool, default=True
         Split the dense optimizer step across the processes (reduce-scatter, update, allgather) instead of
         an allreduce and the whole step on every process, where the buffers are host (NumPy) arrays (a
@@ -121,14 +132,18 @@ class DataParallel(Callback):
         and its allgather, counts its buffer once), ``comm_seconds``.
     """
 
-    def __init__(self, comm=None, *, sparse: str = "auto", shard_optimizer: bool = True):
+    def __init__(self, comm=None, *, sparse: str = "auto", shard_optimizer: bool = True,
+                 output_parallel: bool = True):
         if sparse not in ("auto", "rows", "dense"):
             raise ValueError(f"sparse must be 'auto', 'rows' or 'dense', got {sparse!r}")
         self.shard_optimizer = bool(shard_optimizer)
+        self.output_parallel = bool(output_parallel)
+        self.output_shard = None
         self.MPI = _mpi()
         self.comm = comm if comm is not None else self.MPI.COMM_WORLD
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
         self.sparse = sparse
+        self._shard_dense = False
         self._n_local, self._n_global = 0, 0
         self.global_batch = None
         self.stats = {}
@@ -141,6 +156,17 @@ class DataParallel(Callback):
         self.stats = {"steps": 0, "sharded_steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
         state.extra["world_size"] = self.world_size
         state.extra["rank"] = self.rank
+        self.output_shard = None
+        if self.output_parallel and self.world_size > 1 and not getattr(state.optimizer, "lazy", False):
+            from ffnlp.nn.factored import ClassFactoredSoftmax
+
+            for layer in state.params_model.walk():
+                if isinstance(layer, ClassFactoredSoftmax) and layer.ops.blocked_gemm and layer.mode != "segmented" \
+                        and isinstance(layer.params["Wt"], np.ndarray):
+                    self.output_shard = OutputShard(self, layer)
+                    self.stats["output_parallel"] = 1
+                    state.optimizer._model = None     # bind again: the shard's tables are updated row-wise
+                    break
         if self.rank:
             # Dropout: every process starts from the same generator state (the seed, or a checkpoint's); each
             # process other than the first jumps its own ahead, so that the shares of a batch get independent
@@ -161,7 +187,14 @@ class DataParallel(Callback):
         return idx[lo:hi]
 
     def on_loss(self, state, value):
-        buf = np.array([value * self._n_local if self._n_local else 0.0], dtype=np.float64)
+        op = self.output_shard
+        if op is not None:
+            if not self._n_local:      # no share of this batch: still take part, for the rows it owns
+                op.loss(np.zeros((0, op.layer.n_in), op.layer.params["Wt"].dtype), np.zeros(0, np.int64))
+            total = op.last_sum         # the share's class terms and the own rows' word terms
+        else:
+            total = value * self._n_local if self._n_local else 0.0
+        buf = np.array([total], dtype=np.float64)
         self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
         return float(buf[0]) / max(self._n_global, 1)
 
@@ -176,7 +209,8 @@ class DataParallel(Callback):
         scale = self._n_local / max(self._n_global, 1)
         shard = self.shard_optimizer and self.world_size > 1 and all(isinstance(g.grad, np.ndarray)
                                                                      for g in opt._groups)
-        opt.partition = self if shard else None
+        self._shard_dense = shard
+        opt.partition = self if shard or self.output_shard is not None else None
         for g in opt._groups:
             if scale != 1.0:
                 g.grad *= g.grad.dtype.type(scale)
@@ -185,7 +219,11 @@ class DataParallel(Callback):
             else:
                 self._allreduce(root.ops, g.grad)
             self.stats["dense_bytes"] += int(g.grad.nbytes)
+        op = self.output_shard
         for layer, key in opt._sparse:
+            if op is not None and layer is op.layer and key in op.keys:
+                layer.sparse[key] = op.rows    # its own rows, whole: their gradients are complete here
+                continue
             self._exchange_rows(root.ops, layer, key, scale)
         self.stats["steps"] += 1
         self.stats["sharded_steps"] += int(shard)
@@ -197,7 +235,15 @@ class DataParallel(Callback):
             for i, g in enumerate(opt._groups):
                 for arr in g.state.values():
                     self.gather(i, arr)
+            for idx, (layer, key) in enumerate(opt._sparse):
+                for arr in opt._sparse_state.get((idx, key), {}).values():
+                    self.gather_rows(layer, key, arr)
             opt.partition = None
+        if self.output_shard is not None:
+            self.output_shard.gather()
+            self.output_shard.layer.shard = None
+            self.output_shard = None
+            opt._model = None                           # the next use binds the plain layout again
 
     # -- the optimizer's partition (shard_optimizer) -------------------------------------------------
     def _layout(self, n):
@@ -206,12 +252,22 @@ class DataParallel(Callback):
 
     def bounds(self, i, group):
         """The slice of dense buffer ``i`` (``group``) that this process sums and updates."""
+        if not self._shard_dense:
+            return 0, int(group.param.shape[0])
         return share(int(group.param.shape[0]), self.rank, self.world_size)
 
     def gather(self, i, arr):
         """Fill ``arr`` (a flat dense buffer, or optimizer state shaped like one) from every process's slice."""
+        if not self._shard_dense:
+            return
         counts, displs = self._layout(int(arr.shape[0]))
         self.comm.Allgatherv(self.MPI.IN_PLACE, [arr, (counts, displs)])
+
+    def gather_rows(self, layer, key, arr):
+        """Fill the rows of a row-wise table's ``arr`` (a parameter's optimizer state) that other processes own."""
+        op = self.output_shard
+        if op is not None and layer is op.layer and key in op.keys:
+            op.gather_array(arr)
 
     def _reduce_scatter(self, ops, buf):
         """Sum host buffer ``buf`` over the processes into this process's slice of it (the rest is left as is)."""
@@ -237,6 +293,8 @@ class DataParallel(Callback):
             reasons = self.comm.allgather(state.stop_reason if state.stop else None)
             state.stop = True
             state.stop_reason = next((r for r in reasons if r), state.stop_reason or "stopped by another process")
+        if self.output_shard is not None and (state.stop or state.batch >= state.n_batches):
+            self.output_shard.gather()      # the epoch ends: validation, the best epoch and checkpoints see it all
 
     # -- exchanges ---------------------------------------------------------------------------------
     def _allreduce(self, ops, buf):
@@ -304,6 +362,123 @@ class DataParallel(Callback):
         layer.sparse[key] = np.flatnonzero(touched).astype(rows.dtype if rows is not None else np.int64)
 
 
+class OutputShard:
+    """The word rows of a class-factored output that one process of a data-parallel run owns, and the loss
+    of its share of a batch in that layout (Bengio et al. 2003, section 3.2).
+
+    Process ``r`` owns the classes whose first row lies in the ``r``-th ``V / N`` rows (whole classes, so the
+    within-class softmax of an example needs one process). :meth:`loss`, called by the layer in place of its
+    own, takes the process's share ``(X, y)``:
+
+    1. the class softmax of the share (its gradients are summed across processes with the other dense ones);
+    2. ``Allgatherv`` of the features, targets and weights of the global batch;
+    3. the within-class softmax of the examples whose target class this process owns, with its own rows
+       (the same blocked products as the layer's), their gradients added to its own rows at ``1 / B``;
+    4. ``Reduce_scatter`` of the input gradients back to the processes the examples came from.
+
+    Per step a process sends its share's features and targets and receives its share's input gradients,
+    about ``2 B H / N`` floats, instead of the output's gradient (``V H`` floats) in plain data parallelism.
+    """
+
+    keys = ("Wt", "b")
+
+    def __init__(self, dp: DataParallel, layer):
+        self.dp, self.layer = dp, layer
+        V, N, r = layer.n_out, dp.world_size, dp.rank
+        starts = layer.class_starts
+        self.class_cut = [int(np.searchsorted(starts, V * q // N)) for q in range(N)] + [layer.n_classes]
+        self.row_cut = [int(starts[c]) for c in self.class_cut]
+        self.classes = (self.class_cut[r], self.class_cut[r + 1])
+        self.rows = np.arange(self.row_cut[r], self.row_cut[r + 1], dtype=np.int64)
+        self.last_sum = 0.0
+        layer.shard = self
+        logger.info("output-parallel: process %d owns classes %d-%d (rows %d-%d of %d)", r, self.classes[0],
+                    self.classes[1] - 1, self.row_cut[r], self.row_cut[r + 1] - 1, V)
+
+    def __repr__(self):
+        return f"OutputShard(rank={self.dp.rank}, classes={self.classes}, rows={len(self.rows)})"
+
+    def gather_array(self, arr):
+        """Fill the rows of ``arr`` (shaped like ``Wt`` or ``b``) that other processes own, from them."""
+        row = int(np.prod(arr.shape[1:], dtype=np.int64))
+        counts = [(e - s) * row for s, e in zip(self.row_cut[:-1], self.row_cut[1:])]
+        self.dp.comm.Allgatherv(self.dp.MPI.IN_PLACE, [arr.reshape(-1), (counts, [s * row for s in self.row_cut[:-1]])])
+
+    def gather(self):
+        """Every process's own rows of the layer's parameters, to every process."""
+        for key in self.keys:
+            self.gather_array(self.layer.params[key])
+
+    def loss(self, X, y, sample_weight=None):
+        from ffnlp.nn.factored import _check_X, _check_y
+
+        layer, comm, MPI = self.layer, self.dp.comm, self.dp.MPI
+        ops = layer.ops
+        Wc, Wt = layer.params["Wc"], layer.params["Wt"]
+        X = np.ascontiguousarray(ops.asarray(X, Wt.dtype))
+        _check_X(X, layer.n_in, "ClassFactoredSoftmax")
+        n, H = X.shape
+        y = np.ascontiguousarray(_check_y(ops, y, n, layer.n_out, "ClassFactoredSoftmax"), dtype=np.int64)
+        w = None if sample_weight is None else np.ascontiguousarray(ops.asarray(sample_weight, Wt.dtype).reshape(n))
+        dX = np.zeros((n, H), Wt.dtype)
+        class_sum = 0.0
+        if n:                                                       # 1. the class softmax of the share
+            cls = layer.class_of[y]
+            dZc, logpc = layer._class_part(X, cls)
+            dZc[np.arange(n), cls] -= 1
+            if w is not None:
+                dZc *= w[:, None]
+                logpc = logpc * w
+            dZc *= 1.0 / n
+            ops.gemm_acc_inplace(X.T, dZc, layer.grads["Wc"])
+            layer.grads["bc"] += dZc.sum(axis=0)
+            dX = dZc @ Wc.T
+            class_sum = float(-logpc.sum())
+        counts = np.empty(self.dp.world_size, np.int64)            # 2. the global batch, everywhere
+        comm.Allgather(np.array([n], np.int64), counts)
+        B = int(counts.sum())
+        Xall = np.empty((B, H), Wt.dtype)
+        comm.Allgatherv(X, [Xall, counts * H])
+        yall = np.empty(B, np.int64)
+        comm.Allgatherv(y, [yall, counts])
+        wall = None
+        if w is not None:
+            wall = np.empty(B, Wt.dtype)
+            comm.Allgatherv(w, [wall, counts])
+        call = layer.class_of[yall]
+        c_lo, c_hi = self.classes
+        mine = np.flatnonzero((call >= c_lo) & (call < c_hi))
+        dXall = np.zeros((B, H), Wt.dtype)
+        word_sum = 0.0
+        if mine.size:                                              # 3. the own classes' within-class softmax
+            order, Xs, groups, flat, rs, widths, tpos, logpw = layer._word_part(Xall[mine], yall[mine], call[mine])
+            at = mine[order]                                       # global positions, in the blocks' order
+            flat[tpos] -= 1
+            if wall is not None:
+                flat *= np.repeat(wall[at], widths)
+                logpw = logpw * wall[at]
+            flat *= 1.0 / B                                        # the own rows: the global batch's mean
+            dXs = np.empty_like(Xs)
+            gWt = layer.grads["Wt"]
+            for lo, hi, s, e, dZ in groups:
+                ops.gemm(dZ, Wt[s:e], out=dXs[lo:hi])
+                ops.gemm_acc_inplace(dZ.T, Xs[lo:hi], gWt[s:e])
+            cols = np.repeat(layer.class_starts[call[at]] - rs, widths)
+            cols += np.arange(flat.size)
+            layer.grads["b"] += np.bincount(cols, weights=flat, minlength=layer.n_out).astype(Wt.dtype)
+            # the input gradients in each origin's convention: its share's mean (DataParallel scales by n_r / B)
+            owner = np.searchsorted(np.cumsum(counts), at, side="right")
+            dXs *= (B / counts[owner]).astype(Wt.dtype)[:, None]
+            dXall[at] = dXs
+            word_sum = float(-logpw.sum())
+        back = np.empty((n, H), Wt.dtype)                          # 4. the input gradients, home
+        comm.Reduce_scatter(dXall, back, recvcounts=counts * H, op=MPI.SUM)
+        dX += back
+        self.last_sum = class_sum + word_sum
+        self.dp.stats["dense_bytes"] += int(X.nbytes + y.nbytes + dXall.nbytes // max(self.dp.world_size, 1))
+        return self.last_sum / max(n, 1), dX
+
+
 def pin_blas(threads: int = 1):
     """Limit BLAS/OpenMP to ``threads`` per process (threadpoolctl); returns the limiter (``restore_original_limits``)."""
     from threadpoolctl import threadpool_limits
@@ -313,7 +488,7 @@ def pin_blas(threads: int = 1):
 
 @contextmanager
 def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, sparse: str = "auto",
-                  shard_optimizer: bool = True):
+                  shard_optimizer: bool = True, output_parallel: bool = True):
     """Run the block as one process of a data-parallel job: every :func:`~ffnlp.nn.training.fit` inside
     exchanges gradients (:class:`DataParallel`), the other processes than the first write no files and
     (``quiet_workers``) log only warnings, and BLAS is pinned to ``blas_threads`` per process.
@@ -327,7 +502,7 @@ def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, s
         return
     from ffnlp._files import discard_writes
 
-    dp = DataParallel(comm, sparse=sparse, shard_optimizer=shard_optimizer)
+    dp = DataParallel(comm, sparse=sparse, shard_optimizer=shard_optimizer, output_parallel=output_parallel)
     with ExitStack() as stack:
         if blas_threads:
             limiter = pin_blas(blas_threads)

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("lm_factored_adam", "lm_factored_adam_unsharded", "lm_full_sgd", "lm_factored_sgd_sparse_rows",
-         "lm_factored_adam_lazy",
+CASES = ("lm_factored_adam", "lm_factored_adam_unsharded", "lm_factored_sgd_data_parallel_output",
+         "lm_factored_sgd_tiny_last", "lm_full_sgd",
+         "lm_factored_sgd_sparse_rows", "lm_factored_adam_lazy",
          "textcat_adam", "image_sgd",
          "image_sgd_stop")
 
@@ -47,7 +48,8 @@ def _lm_case(name):
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(60)]
     # a Zipf-ish stream: 1,203 tokens -> 1,199 windows; batch 64 -> 19 global steps with a short last batch
-    stream = [words[min(int(k), 59)] for k in rng.zipf(1.3, size=1203)]
+    # ("tiny_last": 1,157 tokens -> 1,153 windows, a last batch of 1: one process has no share of it)
+    stream = [words[min(int(k), 59)] for k in rng.zipf(1.3, size=1157 if "tiny_last" in name else 1203)]
     valid = [words[min(int(k), 59)] for k in rng.zipf(1.3, size=200)]
     vocab = Vocab.build([stream], min_count=1)
     enc = {"train": vocab.encode(stream), "valid": vocab.encode(valid)}
@@ -116,7 +118,8 @@ def run_case(name, out):
 
     stop = _StopOnLastRank(world_rank(), world_size()) if "stop" in name else None
     with data_parallel(sparse="rows" if "sparse_rows" in name else "auto",
-                       shard_optimizer="unsharded" not in name) as dp, \
+                       shard_optimizer="unsharded" not in name,
+                       output_parallel="data_parallel_output" not in name) as dp, \
             fit_callbacks(*([stop] if stop else [])):
         if name.startswith("lm"):
             params, losses = _lm_case(name)
@@ -128,7 +131,8 @@ def run_case(name, out):
         size = 1 if dp is None else dp.world_size
         stats = {} if dp is None else dp.stats
     np.savez(f"{out}.rank{rank}.npz", **params, _losses=np.asarray(losses), _size=np.asarray(size),
-             _steps=np.asarray(stats.get("steps", 0)), _sharded=np.asarray(stats.get("sharded_steps", 0)))
+             _steps=np.asarray(stats.get("steps", 0)), _sharded=np.asarray(stats.get("sharded_steps", 0)),
+             _output_parallel=np.asarray(stats.get("output_parallel", 0)))
 
 
 # ------------------------------------------------------------------------------------------ test side
@@ -151,6 +155,9 @@ def test_two_processes_match_one(case, n, tmp_path):
     assert int(b0["_steps"]) == int(b1["_steps"])          # every process ran every step
     # the dense optimizer step is split across the processes unless the case turns it off
     assert int(b0["_sharded"]) == (0 if "unsharded" in case else int(b0["_steps"]))
+    # a factored output is split by classes across the processes unless the case turns it off (or lazy rows)
+    split = "factored" in case and "lazy" not in case and "data_parallel_output" not in case
+    assert int(b0["_output_parallel"]) == int(split)
     if "stop" in case:
         assert int(b0["_steps"]) == 3                         # rank 1 alone asked to stop: both stopped there
     else:

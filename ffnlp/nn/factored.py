@@ -508,6 +508,10 @@ class ClassFactoredSoftmax(_FusedOutput):
         out[order] += logpw
         return out
 
+    #: A data-parallel run's output shard (:class:`ffnlp.distributed.OutputShard`): the loss of the process's
+    #: share, computed with the word rows that this process owns. None: the whole layer, here.
+    shard = None
+
     def loss(self, X, y, sample_weight=None):
         """Mean NLL of ``y`` and ``dX``; adds the parameter gradients into ``self.grads``.
 
@@ -529,6 +533,8 @@ class ClassFactoredSoftmax(_FusedOutput):
         class present; *segmented* (a device's) gathers each example's own-class rows into one flat array,
         with no Python loop and shapes fixed by the batch. ``self.mode`` forces one.
         """
+        if self.shard is not None:
+            return self.shard.loss(X, y, sample_weight)
         ops, xp = self.ops, self.ops.xp
         Wc, Wt = self.params["Wc"], self.params["Wt"]
         X = ops.asarray(X, Wt.dtype)

@@ -50,6 +50,7 @@ class _Group:
         self.param = ops.empty(total, dtype)
         self.grad = ops.empty(total, dtype)
         self.views = []
+        self.bounds = list(zip(bounds[:-1], bounds[1:]))  # (start, end) of every entry
         runs = []  # (start, end, decays): maximal runs of parameters with the same decay flag
         for (layer, k), s, e in zip(entries, bounds[:-1], bounds[1:]):
             p, g = layer.params[k], layer.grads[k]
@@ -116,23 +117,53 @@ class Optimizer:
         for layer in model.walk():
             if not getattr(layer, "trainable", True):
                 continue
-            lazy_keys = getattr(layer, "lazy_params", ()) if self.lazy else ()
-            if lazy_keys:
+            # a data-parallel output shard (ffnlp.distributed) updates its own rows of these tables: row-wise
+            sharded = getattr(layer, "shard", None) is not None
+            lazy_keys = getattr(layer, "lazy_params", ()) if self.lazy or sharded else ()
+            if lazy_keys and not sharded:
                 layer.lazy = True
             for k, p in layer.params.items():
                 if k in layer.sparse_params or k in lazy_keys:
                     sparse.append((layer, k))
                 else:
                     dense.setdefault(p.dtype, []).append((layer, k))
-        old_state = [g.state for g in self._groups]
+        old = self._param_states()
         self._groups = [_Group(ops, entries, dtype) for dtype, entries in dense.items()]
-        if len(old_state) == len(self._groups):
-            for g, st in zip(self._groups, old_state):
-                if all(tuple(v.shape) == tuple(g.param.shape) for v in st.values()):
-                    g.state = st
         self._sparse = sparse
+        self._sparse_state = {}
         self._model = model
         self._ops = ops
+        self._set_param_states(old)
+
+    # -- the moments per parameter, whatever the layout ------------------------------------------------
+    def _param_states(self) -> dict:
+        """``{(id(layer), key): {state name: array shaped like the parameter}}`` (views of the flat buffers)."""
+        out = {}
+        for g in self._groups:
+            for (layer, k), (s, e) in zip(g.entries, g.bounds):
+                shape = layer.params[k].shape
+                out[(id(layer), k)] = {name: arr[s:e].reshape(shape) for name, arr in g.state.items()}
+        for idx, (layer, k) in enumerate(self._sparse):
+            st = self._sparse_state.get((idx, k))
+            if st:
+                out[(id(layer), k)] = st
+        return out
+
+    def _set_param_states(self, per: dict) -> None:
+        """Put per-parameter moments into this layout (a parameter may move between the flat buffers and the
+        row-wise tables: a data-parallel output shard, a resumed run on another number of processes)."""
+        ops = self._ops
+        for g in self._groups:
+            for (layer, k), (s, e) in zip(g.entries, g.bounds):
+                for name, arr in per.get((id(layer), k), {}).items():
+                    if name not in g.state:
+                        g.state[name] = ops.alloc_like(g.param)
+                    g.state[name][s:e] = ops.asarray(arr).reshape(-1)
+        for idx, (layer, k) in enumerate(self._sparse):
+            st = per.get((id(layer), k))
+            if st:
+                self._sparse_state[(idx, k)] = {name: ops.asarray(arr).reshape(layer.params[k].shape).copy()
+                                                for name, arr in st.items()}
 
     def step(self, model: Layer):
         if self._model is not model or not all(g.intact() for g in self._groups):
@@ -203,24 +234,42 @@ class Optimizer:
 
     # -- checkpointing -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A host copy of the optimizer's state (step count, moments) as named arrays, for checkpoints. With a
-        ``partition`` (data-parallel) this gathers the moments, so every process must call it."""
+        """A host copy of the optimizer's state as named arrays, for checkpoints: the step count ``t`` and
+        the moments of every parameter, ``param{j}.{name}`` with ``j`` its position in the model's
+        :meth:`~ffnlp.nn.Layer.named_params` (so the file does not depend on how the parameters were laid out
+        in buffers). With a ``partition`` (data-parallel) this gathers the moments, so every process must call it."""
         to_host = self._model.ops.to_host if self._model is not None else NUMPY_OPS.to_host
         out = {"t": NUMPY_OPS.asarray(self.t, "int64")}
-        for i, g in enumerate(self._groups):
-            for name, arr in g.state.items():
-                if self.partition is not None:   # each process kept its own slice of the moments current
+        if self._model is None:
+            return out
+        if self.partition is not None:          # each process kept its own part of the moments current
+            for i, g in enumerate(self._groups):
+                for arr in g.state.values():
                     self.partition.gather(i, arr)
-                out[f"dense{i}.{name}"] = to_host(arr).copy()
-        for (idx, k), st in self._sparse_state.items():
-            for name, arr in st.items():
-                out[f"sparse{idx}.{k}.{name}"] = to_host(arr).copy()
+            for idx, (layer, k) in enumerate(self._sparse):
+                for arr in self._sparse_state.get((idx, k), {}).values():
+                    self.partition.gather_rows(layer, k, arr)
+        per = self._param_states()
+        for j, (_, layer, k) in enumerate(self._model.named_params()):
+            for name, arr in per.get((id(layer), k), {}).items():
+                out[f"param{j}.{name}"] = to_host(arr).copy()
         return out
 
     def load_state_dict(self, model: Layer, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict` (or the layout-bound ``dense{i}``/``sparse{idx}`` keys of earlier files)."""
         self._bind(model)
         ops = model.ops
         self.t = int(state["t"])
+        if any(key.startswith("param") for key in state):
+            names = list(model.named_params())
+            per = {}
+            for key, arr in state.items():
+                if key.startswith("param"):
+                    j, name = key[len("param"):].split(".", 1)
+                    _, layer, k = names[int(j)]
+                    per.setdefault((id(layer), k), {})[name] = arr
+            self._set_param_states(per)
+            return
         for key, arr in state.items():
             if key.startswith("dense"):
                 i, name = key[len("dense"):].split(".", 1)
