@@ -116,6 +116,52 @@ def test_state_dict_roundtrip_resumes_identically(rng):
     np.testing.assert_array_equal(m1[0].params["W"], m2[0].params["W"])
 
 
+def _grad_steps(steps, opt, m, seed):
+    r = np.random.default_rng(seed)
+    for _ in range(steps):
+        _set_grads(m, 0.0)
+        for layer in m.walk():
+            for k, g in layer.grads.items():
+                g[...] = r.standard_normal(g.shape)
+        opt.step(m)
+
+
+def test_state_dict_is_per_parameter_and_survives_a_new_layout():
+    """Moments are saved per parameter (``param{j}.{name}``): they load into a layout where a parameter moved
+    from the flat buffers to the row-wise tables (a data-parallel output shard) and back, unchanged."""
+    r = np.random.default_rng(1)
+    m1 = chain(Dense(3, 2, rng=r), Dense(2, 2, rng=r))
+    o1 = Adam(0.01)
+    _grad_steps(3, o1, m1, 0)
+    state = o1.state_dict()
+    assert set(state) == {"t"} | {f"param{j}.{n}" for j in range(4) for n in ("m", "v")}
+    before = {k: v.copy() for k, v in state.items()}
+    m1[1].sparse_params = ("W",)            # the second layer's weights move to the row-wise tables
+    o1._bind(m1)
+    m1[1].sparse_params = ()
+    o1._bind(m1)                            # and back
+    after = o1.state_dict()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k], err_msg=k)
+
+
+def test_earlier_layout_bound_state_keys_still_load():
+    """Checkpoints written before the per-parameter keys hold ``dense{i}.{name}`` flat buffers."""
+    m1 = _model(np.random.default_rng(1))
+    o1 = Adam(0.01)
+    _grad_steps(3, o1, m1, 0)
+    params = m1.copy_params()
+    old = {"t": np.asarray(o1.t)} | {f"dense{i}.{n}": a.copy() for i, g in enumerate(o1._groups)
+                                       for n, a in g.state.items()}
+    m2 = _model(np.random.default_rng(1))
+    m2.set_params_from(params)
+    o2 = Adam(0.01)
+    o2.load_state_dict(m2, old)
+    _grad_steps(2, o1, m1, 5)
+    _grad_steps(2, o2, m2, 5)
+    np.testing.assert_array_equal(m1[0].params["W"], m2[0].params["W"])
+
+
 def test_optimizer_rebinds_when_params_are_replaced(rng):
     m = _model(rng)
     opt = SGD(0.1)
