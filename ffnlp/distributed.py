@@ -366,9 +366,14 @@ class OutputShard:
     """The word rows of a class-factored output that one process of a data-parallel run owns, and the loss
     of its share of a batch in that layout (Bengio et al. 2003, section 3.2).
 
-    Process ``r`` owns the classes whose first row lies in the ``r``-th ``V / N`` rows (whole classes, so the
-    within-class softmax of an example needs one process). :meth:`loss`, called by the layer in place of its
-    own, takes the process's share ``(X, y)``:
+    Process ``r`` owns a contiguous block of whole classes (so the within-class softmax of an example needs
+    one process), cut at the first batch so that each process has the same expected work per step: a
+    class costs ``size * (examples of it in the batch + ROW_COST)``, its within-class products for the
+    examples that need them plus the optimizer's update of its rows (``ROW_COST``: an update of one row of
+    400 costs about 1.25 within-class entries on the 2-core VM; an even cut by rows gave the first of two
+    processes 75% of PTB's within-class work). The parameters are the same on every process at the start, so
+    the cut moves nothing. :meth:`loss`, called by the layer in place of its own, takes the process's share
+    ``(X, y)``:
 
     1. the class softmax of the share (its gradients are summed across processes with the other dense ones);
     2. ``Allgatherv`` of the features, targets and weights of the global batch;
@@ -381,25 +386,34 @@ class OutputShard:
     """
 
     keys = ("Wt", "b")
+    ROW_COST = 1.25
 
     def __init__(self, dp: DataParallel, layer):
         self.dp, self.layer = dp, layer
-        V, N, r = layer.n_out, dp.world_size, dp.rank
-        starts = layer.class_starts
-        self.class_cut = [int(np.searchsorted(starts, V * q // N)) for q in range(N)] + [layer.n_classes]
-        self.row_cut = [int(starts[c]) for c in self.class_cut]
-        self.classes = (self.class_cut[r], self.class_cut[r + 1])
-        self.rows = np.arange(self.row_cut[r], self.row_cut[r + 1], dtype=np.int64)
+        self.class_cut = self.row_cut = self.classes = self.rows = None
         self.last_sum = 0.0
         layer.shard = self
-        logger.info("output-parallel: process %d owns classes %d-%d (rows %d-%d of %d)", r, self.classes[0],
-                    self.classes[1] - 1, self.row_cut[r], self.row_cut[r + 1] - 1, V)
 
     def __repr__(self):
-        return f"OutputShard(rank={self.dp.rank}, classes={self.classes}, rows={len(self.rows)})"
+        return f"OutputShard(rank={self.dp.rank}, classes={self.classes})"
+
+    def _cut(self, targets):
+        """Own classes from the first global batch's targets (the same on every process)."""
+        layer, N, r = self.layer, self.dp.world_size, self.dp.rank
+        n_c = np.bincount(layer.class_of[targets], minlength=layer.n_classes)
+        cum = np.cumsum(layer.class_sizes * (n_c + self.ROW_COST))
+        cut = [0] + [int(np.searchsorted(cum, cum[-1] * q / N)) + 1 for q in range(1, N)] + [layer.n_classes]
+        self.class_cut = [min(max(c, lo), layer.n_classes) for c, lo in zip(cut, [0] + cut[:-1])]
+        self.row_cut = [int(layer.class_starts[c]) for c in self.class_cut]
+        self.classes = (self.class_cut[r], self.class_cut[r + 1])
+        self.rows = np.arange(self.row_cut[r], self.row_cut[r + 1], dtype=np.int64)
+        logger.info("output-parallel: process %d owns classes %d-%d (rows %d-%d of %d)", r, self.classes[0],
+                    self.classes[1] - 1, self.row_cut[r], self.row_cut[r + 1] - 1, layer.n_out)
 
     def gather_array(self, arr):
         """Fill the rows of ``arr`` (shaped like ``Wt`` or ``b``) that other processes own, from them."""
+        if self.row_cut is None:          # no step yet: every process holds the same rows
+            return
         row = int(np.prod(arr.shape[1:], dtype=np.int64))
         counts = [(e - s) * row for s, e in zip(self.row_cut[:-1], self.row_cut[1:])]
         self.dp.comm.Allgatherv(self.dp.MPI.IN_PLACE, [arr.reshape(-1), (counts, [s * row for s in self.row_cut[:-1]])])
@@ -445,6 +459,8 @@ class OutputShard:
         if w is not None:
             wall = np.empty(B, Wt.dtype)
             comm.Allgatherv(w, [wall, counts])
+        if self.classes is None:
+            self._cut(yall)
         call = layer.class_of[yall]
         c_lo, c_hi = self.classes
         mine = np.flatnonzero((call >= c_lo) & (call < c_hi))
