@@ -7,6 +7,12 @@ machine, the command and the date. Usage::
 
     python experiments/textcat_compare.py --dataset mr            # 10-fold CV
     python experiments/textcat_compare.py --dataset sst2_phrases
+    python experiments/textcat_compare.py --dataset trec --models ffnlp_dan --seeds 5 --jobs 2
+    python experiments/textcat_compare.py --dataset mr --scheduler tcp://HOST:8786   # fits on a Dask cluster
+
+The fits (models x folds x seeds) are independent: ``--jobs N`` runs them in N local worker processes
+(joblib's loky), ``--scheduler ADDRESS`` on the workers of a Dask cluster (``dask scheduler``, then
+``dask worker ADDRESS`` on each machine), with the results of the sequential run.
 
 Expected bands (issue 4; published reference points in brackets): MR >= 80.5 [NBSVM 79.4, DAN 80.3 with
 GloVe, CNN-rand 76.1], TREC >= 92.0 [CNN-rand 91.2], SST-2 >= 84.0 [CNN-rand 82.7, phrase-trained],
@@ -74,6 +80,10 @@ def main(argv=None):
                    help="word2vec-format file (experiments/pretrain_vectors.py): adds ffnlp_dan_vec, ffnlp_conv_vec and ffnlp_ens_vec")
     p.add_argument("--vectors-name", default="vec",
                    help="suffix of those rows' names (ffnlp_dan_NAME, ...), to tell vector files apart")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="fits run at once in local worker processes (joblib; -1: every core); same results")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the fits on a Dask cluster (tcp://HOST:8786); needs pip install 'ffnlp[dask]'")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads for every model (1: on a shared 2-core machine, 2 threads contend and "
                         "small matrix products run ~10x slower)")
@@ -97,7 +107,7 @@ def run(args):
               f"({row.train_seconds:.1f} s/fit)", file=sys.stderr, flush=True)
 
     result = compare(ds, models, seed=args.seed, max_folds=args.folds, on_row=progress, vectors=args.vectors,
-                     vectors_name=args.vectors_name, seeds=args.seeds)
+                     vectors_name=args.vectors_name, seeds=args.seeds, n_jobs=args.jobs, scheduler=args.scheduler)
     out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
     provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
                   "git_commit": git_commit()}
