@@ -27,8 +27,8 @@ draws the same shuffled global batches (the same seed); :class:`DataParallel`, a
   (:class:`OutputShard`), the features and targets of the global batch are gathered, each process computes
   the within-class softmax of the examples whose target class it owns, and the input gradients go back to
   their processes; the word rows' gradients, the largest part of the model, are never sent, and each
-  process updates only its own rows. The other rows are gathered before validation, at the end of every
-  epoch (so checkpoints and the best epoch hold the whole model) and at the end;
+  process updates only its own rows. The other rows are gathered at the end of every epoch (so validation,
+  checkpoints and the best epoch see the whole model) and when training ends;
 * validates on the first process only and broadcasts the metrics (``wrap_validate``), so improvement,
   early stopping, restore-best and learning-rate halving decide the same everywhere;
 * stops every process when any one stops (``on_sync``: time limits, callbacks).
@@ -371,8 +371,10 @@ class OutputShard:
     class costs ``size * (examples of it in the batch + ROW_COST)``, its within-class products for the
     examples that need them plus the optimizer's update of its rows (``ROW_COST``: an update of one row of
     400 costs about 1.25 within-class entries on the 2-core VM; an even cut by rows gave the first of two
-    processes 75% of PTB's within-class work). The parameters are the same on every process at the start, so
-    the cut moves nothing. :meth:`loss`, called by the layer in place of its own, takes the process's share
+    processes 75% of PTB's within-class work). Dealing the classes out one by one instead (snake order by
+    work) balanced both parts but fragmented the own rows into about K / N runs, and its optimizer step cost
+    as much more as the word part saved (profiled on PTB at 2 processes). The parameters are the same on
+    every process at the start, so the cut moves nothing. :meth:`loss`, called by the layer in place of its own, takes the process's share
     ``(X, y)``:
 
     1. the class softmax of the share (its gradients are summed across processes with the other dense ones);
