@@ -82,7 +82,7 @@ class Progress:
     """
 
     def __init__(self, total_epochs: int | None, *, unit: str = "examples", enabled: bool = True,
-                 log_every_seconds: float = 30.0, desc: str = "", stage: str = "epoch"):
+                 log_every_seconds: float = 30.0, desc: str = "", stage: str = "epoch", leave: bool = True):
         if total_epochs is not None and int(total_epochs) < 0:
             raise ValueError(f"total_epochs must be >= 0 or None, got {total_epochs!r}")
         if not log_every_seconds >= 0:
@@ -93,6 +93,7 @@ class Progress:
         self.log_every_seconds = float(log_every_seconds)
         self.desc = desc
         self.stage = stage
+        self.leave = bool(leave)      # an outermost bar stays on the screen when its epoch ends
         self._bar = None
         self._redirect = None         # the logging redirection of the outermost bar
         self._tty = None              # decided at the first epoch, on the stderr of that moment
@@ -165,7 +166,7 @@ class Progress:
             self._redirect.__enter__()
         self._bar = tqdm(total=self._n_items, desc=self._title(epoch), unit=f" {self.unit}",
                          unit_scale=self._n_items is None or self._n_items >= 100_000,
-                         file=sys.stderr, dynamic_ncols=True, leave=depth == 0, position=depth, mininterval=0.25)
+                         file=sys.stderr, dynamic_ncols=True, leave=depth == 0 and self.leave, position=depth, mininterval=0.25)
         _OPEN.append(self)
 
     def update(self, n_items: int, loss: float | None = None) -> None:
@@ -277,12 +278,13 @@ class FitProgress(_callback_base()):
     verb (``-q`` leaves it out); off a terminal the engine's own log lines report progress.
     """
 
-    def __init__(self, *, unit: str = "examples", desc: str = "", enabled: bool = True):
-        self.unit, self.desc, self.enabled = unit, desc, enabled
+    def __init__(self, *, unit: str = "examples", desc: str = "", enabled: bool = True, leave: bool = True):
+        self.unit, self.desc, self.enabled, self.leave = unit, desc, enabled, leave
         self.progress = None
 
     def on_train_begin(self, state):
-        self.progress = Progress(state.end_epoch, unit=self.unit, enabled=self.enabled, desc=self.desc)
+        self.progress = Progress(state.end_epoch, unit=self.unit, enabled=self.enabled, desc=self.desc,
+                                 leave=self.leave)
 
     def on_epoch_begin(self, state):
         self.progress.epoch_begin(state.epoch + 1, state.n_examples)

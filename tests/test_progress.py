@@ -238,3 +238,31 @@ def test_nested_bars_stack_and_only_the_outer_ones_stay(monkeypatch, caplog):
     assert again._bar.leave is True
     again.close()
     assert progress_mod._OPEN == []
+
+
+def test_lm_train_on_a_terminal_shows_each_epoch_once(monkeypatch, tmp_path):
+    """The LM's own epoch line stays; its bar leaves the screen when the epoch ends (it said the same)."""
+    from ffnlp.cli import main
+    from ffnlp.progress import FitProgress
+
+    made = []
+    real_init = FitProgress.__init__
+
+    def spy(self, **kw):
+        real_init(self, **kw)
+        made.append(self)
+    monkeypatch.setattr(FitProgress, "__init__", spy)
+    fake = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", fake)
+    for name, n in (("tr.txt", 60), ("va.txt", 10)):
+        (tmp_path / name).write_text("".join(f"a b c d {i % 7} e\n" for i in range(n)))
+    assert main(["lm", "train", "--train", str(tmp_path / "tr.txt"), "--valid", str(tmp_path / "va.txt"),
+                 "--epochs", "1", "--no-test", "--output", str(tmp_path / "m.npz")]) == 0
+    assert made and made[0].unit == "tokens" and made[0].leave is False
+    made.clear()
+    assert main(["image", "train", "--iterations", "1"]) == 0
+    assert made and made[0].leave is True
+    quiet_bar = Progress(1, leave=False)
+    quiet_bar.epoch_begin(1, 5)
+    assert quiet_bar._bar.leave is False
+    quiet_bar.close()

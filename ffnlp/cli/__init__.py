@@ -269,8 +269,10 @@ def _progress_bars(args):
     from ffnlp.nn.training import fit_callbacks
     from ffnlp.progress import FitProgress
 
-    unit = "tokens" if getattr(args.func, "__module__", "").endswith(".lm") else "examples"
-    with fit_callbacks(FitProgress(unit=unit)):
+    lm = getattr(args.func, "__module__", "").endswith(".lm")
+    # the language model writes a line of its own at the end of every epoch (perplexities, best epoch): its bar
+    # goes away then, so each epoch is on the screen once
+    with fit_callbacks(FitProgress(unit="tokens" if lm else "examples", leave=not lm)):
         yield
 
 
