@@ -177,17 +177,18 @@ def _class_weight(value):
 TEXTCAT_OPTIONS = Options([
     Option("doc_vector", "str", "mean", "document vector: mean of word+bigram embeddings (DAN/fastText) or "
            "windowed conv-pool", choices=("mean", "conv"), flag="--doc-vector"),
-    _common("embedding_dim", 20, "embedding dimension (of a vectors file: its own)"),
+    _common("embedding_dim", "auto", "embedding dimension; auto: 20 for two classes, 64 for more (of a vectors "
+            "file: its own)", auto=True),
     _common("embeddings", "random", "random, word2vec (trained on the input texts), or a word2vec-format "
             "vectors file"),
     _common("freeze_embeddings", False),
     Option("bigrams", "bool", True, "word bigrams as features", flag="--bigrams"),
-    Option("embed_ngrams", "bool", True, "bigrams get embedding rows too (else: direct connections only)",
-           flag="--embed-ngrams"),
+    Option("embed_ngrams", "bool", "auto", "bigrams get embedding rows too (else: direct connections only); "
+           "auto: for two classes only", auto=True, flag="--embed-ngrams"),
     Option("n_buckets", "int", None, "hash bigrams into this many buckets (default: a row per bigram kept)",
            low=1, nullable=True, flag="--n-buckets"),
-    Option("max_bigrams", "int", 200000, "keep at most this many bigrams (the most frequent)", low=1,
-           nullable=True, flag="--max-bigrams"),
+    Option("max_bigrams", "int", "auto", "keep at most this many bigrams (the most frequent); auto: 200,000 for "
+           "two classes, 100,000 for more", low=1, nullable=True, auto=True, flag="--max-bigrams"),
     Option("window", "int", 3, "conv window (words)", low=1, flag="--window"),
     Option("conv_units", "int", 200, "units of the window layer", low=1, flag="--conv-units"),
     Option("conv_pool", "str", "max", "pooling of the window layer over positions", choices=("max", "mean"),
@@ -195,7 +196,8 @@ TEXTCAT_OPTIONS = Options([
     Option("nb_direct", "bool", True, "naive-Bayes-scaled direct connections from words/bigrams to the outputs",
            flag="--nb-direct"),
     Option("nb_style", "str", "auto", "direct connections: averaged (mean) or binarized and pulled towards naive "
-           "Bayes (nbsvm); auto: nbsvm for two classes", choices=("auto", "mean", "nbsvm"), flag="--nb-style"),
+           "Bayes (nbsvm); auto: nbsvm below 10 exclusive classes, mean from 10 and for several labels",
+           choices=("auto", "mean", "nbsvm"), flag="--nb-style"),
     _common("hidden_layer_sizes", (), "hidden layer sizes after the document vector, e.g. 100,100 ('' = none)"),
     _common("activation", "relu"),
     Option("word_dropout", "float", 0.0, "token dropout rate", low=0.0, high=1.0, high_open=True,
@@ -243,8 +245,10 @@ TextCatConfig = TEXTCAT_OPTIONS.make_config("TextCatConfig", """Settings of
     The fields are the estimator's parameters, with the same defaults (see its docstring): one set of
     hyper-parameters for every dataset, chosen on validation data only (``experiments/textcat_tune.py``,
     log in ``experiments/results/textcat_tune.jsonl``): one network, 20-d embeddings of words and bigrams
-    averaged with TF-IDF weights, NB-scaled direct connections, Adam at 0.01 decaying as 1 / (1 + 0.01 t) over
-    4 epochs of batches of 128 on all the training data (issue 11's lean default).""")
+    averaged with TF-IDF weights (with more than two classes: 64-d embeddings of the words, the bigrams in the
+    direct connections only, at most 100,000 of them: the ``"auto"`` values), NB-scaled direct connections,
+    Adam at 0.01 decaying as 1 / (1 + 0.01 t) over 4 epochs of batches of 128 on all the training data
+    (issue 11's lean default).""")
 
 
 # ----------------------------------------------------------------------------------------- language model

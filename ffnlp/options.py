@@ -66,6 +66,8 @@ class Option:
         The range; ``low_open``/``high_open`` exclude the end (``(0, 1)``), else it is included.
     nullable : bool
         None is allowed too.
+    auto : bool
+        The string ``"auto"`` is allowed too: the estimator decides from the data (its help says how).
     flag : str or None
         The CLI flag (None: not on the command line). A ``bool`` gets ``--x`` and ``--no-x``.
     aliases : tuple of str
@@ -89,6 +91,7 @@ class Option:
     low_open: bool = False
     high_open: bool = False
     nullable: bool = False
+    auto: bool = False
     flag: str | None = None
     aliases: tuple = ()
     flag_aliases: tuple = ()
@@ -128,18 +131,20 @@ class Option:
         """Why ``value`` is not allowed (the detail of the error), or None when it is."""
         if value is None:
             return None if self.nullable else f"must not be None{self._expected()}"
+        if self.auto and isinstance(value, str) and value == "auto":
+            return None
         kind = self.kind
         if kind == "bool":
             if not _is_bool(value):
-                return f"must be True or False, got {value!r}"
+                return f"must be True or False{self._none()}, got {value!r}"
         elif kind in ("int", "seed"):
             if kind == "seed" and type(value).__name__ in ("RandomState", "Generator"):
                 return None
             if not _is_int(value):
-                return f"must be an integer{' or None' if self.nullable else ''}, got {value!r}"
+                return f"must be an integer{self._none()}, got {value!r}"
         elif kind == "float":
             if _is_bool(value) or not isinstance(value, numbers.Real):
-                return f"must be a number{' or None' if self.nullable else ''}, got {value!r}"
+                return f"must be a number{self._none()}, got {value!r}"
             if not math.isfinite(float(value)):
                 return f"must be {self.range_text() or 'a finite number'}{self._none()}, got {value}"
         elif kind == "str":
@@ -167,19 +172,22 @@ class Option:
         return None
 
     def _none(self) -> str:
-        return " or None" if self.nullable else ""
+        return (" or None" if self.nullable else "") + (" or 'auto'" if self.auto else "")
 
     def _expected(self) -> str:
+        auto = " or 'auto'" if self.auto else ""
         if self.choices is not None:
-            return f" (one of {', '.join(map(str, self.choices))})"
+            return f" (one of {', '.join(map(str, self.choices))}{auto})"
         r = self.range_text()
-        return f" (expected {r})" if r else ""
+        return f" (expected {r}{auto})" if r else (f" (or 'auto')" if auto else "")
 
     # -- CLI --------------------------------------------------------------------------------------
     def parse(self, text: str):
         """argparse ``type``: the flag's text as a value of this kind."""
         if self.nullable and text.strip().lower() in ("none", "null"):
             return None
+        if self.auto and text.strip().lower() == "auto":
+            return "auto"
         if self.kind in ("int", "seed"):
             try:
                 return int(text)

@@ -168,7 +168,7 @@ def test_bad_arguments_exit_nonzero(tmp_path, capsys):
     src = _write_fasttext(tmp_path / "t.txt", _docs(10))
     rc, _, err = run(["classify", "train", "--input", str(src), "--output", str(tmp_path / "m.npz"), "--dim", "0"],
                      capsys)
-    assert rc == 2 and "ffnlp: error: --dim: must be positive, got 0" in err       # the flag typed (an old one)
+    assert rc == 2 and "ffnlp: error: --dim: must be positive or 'auto', got 0" in err       # the flag typed (an old one)
     rc, _, err = run(["classify", "train", "--input", str(src), "--output", str(tmp_path / "m.npz"),
                       "--dropout", "1.5"], capsys)
     assert rc != 0 and "dropout" in err and not (tmp_path / "m.npz").exists()

@@ -103,12 +103,25 @@ def test_presets_validate_and_keep_their_values():
 
 
 def test_textcat_lean_default_is_unchanged():
-    # issue 11's lean default, value for value
+    # issue 11's lean default, value for value; the sizes are "auto" (resolved by the number of classes)
     d = TextCatConfig()
-    assert (d.embedding_dim, d.learning_rate_init, d.lr_decay, d.alpha, d.batch_size, d.max_iter, d.tol,
-            d.n_iter_no_change, d.early_stopping, d.validation_fraction, d.n_models, d.max_bigrams, d.solver,
+    assert (d.embedding_dim, d.embed_ngrams, d.learning_rate_init, d.lr_decay, d.alpha, d.batch_size, d.max_iter,
+            d.tol, d.n_iter_no_change, d.early_stopping, d.validation_fraction, d.n_models, d.max_bigrams, d.solver,
             d.hidden_layer_sizes, d.nb_style, d.term_weighting, d.random_state) == \
-        (20, 0.01, 0.01, 1e-4, 128, 4, 1e-4, 3, False, 0.1, 1, 200000, "adam", (), "auto", "tfidf", None)
+        ("auto", "auto", 0.01, 0.01, 1e-4, 128, 4, 1e-4, 3, False, 0.1, 1, "auto", "adam", (), "auto", "tfidf", None)
+
+
+def test_auto_options_take_auto_or_a_value_and_parse_on_the_cli():
+    from ffnlp.config import TEXTCAT_OPTIONS
+
+    assert TextCatConfig(embedding_dim=32, embed_ngrams=False, max_bigrams=None).embedding_dim == 32
+    with pytest.raises(ConfigError, match="embedding_dim"):
+        TextCatConfig(embedding_dim="big")
+    with pytest.raises(ConfigError, match="max_bigrams"):
+        TextCatConfig(max_bigrams=0)
+    opt = TEXTCAT_OPTIONS["embedding_dim"]
+    assert opt.parse("auto") == "auto" and opt.parse("64") == 64
+    assert "'auto'" in opt.problem("big")
 
 
 @pytest.mark.parametrize("task,name,value", list(_cases()))

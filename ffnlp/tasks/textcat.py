@@ -18,8 +18,9 @@ Featurization happens once per fit, outside the network: a :class:`~ffnlp.text.f
 builds the vocabulary and bigram list and computes the TF-IDF weights and naive Bayes ratios, and its
 batches carry them as per-item weights (the networks, assembled in :mod:`ffnlp.tasks.textcat_net`, hold
 parameters only). Batches are cut from flat arrays with NumPy, so the training loop runs no Python code per
-token. The default is lean (issue 11): one network with 20-d embeddings and the NB direct connections,
-trained for 4 epochs. ``doc_vector="conv"``, ``word_dropout`` and model files written before the encoder
+token. The default is lean (issue 11): one network with 20-d embeddings of words and bigrams (with more
+than two classes: 64-d embeddings of the words, the bigrams in the direct connections only) and the NB
+direct connections, trained for 4 epochs. ``doc_vector="conv"``, ``word_dropout`` and model files written before the encoder
 (format 1) read id sequences (:class:`Documents`) instead.
 
 References
@@ -89,8 +90,9 @@ class FFNTextClassifier(FFNClassifierBase):
     doc_vector : {"mean", "conv"}, default="mean"
         Document vector: the average of word (and bigram) embeddings, or the windowed layer pooled over
         positions (see the module docstring).
-    embedding_dim : int, default=20
-        Ignored when ``embeddings`` is a file (its vectors' size is used).
+    embedding_dim : int or "auto", default="auto"
+        ``"auto"``: 20 for two classes, 64 for more. Ignored when ``embeddings`` is a file (its vectors' size
+        is used).
     embeddings : {"random", "word2vec"} or path, default="random"
         Initial word vectors: random, a gensim Word2Vec (skip-gram) trained on the training texts, or a
         word2vec-format file (text, or binary when the name ends in ``.bin``).
@@ -98,15 +100,16 @@ class FFNTextClassifier(FFNClassifierBase):
         Keep pretrained word vectors fixed (bigram rows are still trained).
     bigrams : bool, default=True
         Add word bigrams as features (fastText's ``wordNgrams=2``); ``doc_vector="mean"`` only.
-    embed_ngrams : bool, default=True
+    embed_ngrams : bool or "auto", default="auto"
         Give bigrams embedding rows too (averaged with the words, as fastText); with False bigrams feed the
-        direct connections only, which keeps the table small (``doc_vector="mean"``).
+        direct connections only, which keeps the table small (``doc_vector="mean"``). ``"auto"``: True for
+        two classes, False for more.
     n_buckets : int or None, default=None
         Hash buckets for bigrams, as fastText (``a * 116049371 + b mod n_buckets``); None gives every bigram
         kept from training a row of its own (no collisions; bigrams unseen in training are dropped).
-    max_bigrams : int or None, default=200000
+    max_bigrams : int, None or "auto", default="auto"
         With ``n_buckets=None``: keep at most this many bigrams (the most frequent of those seen
-        ``min_count`` times).
+        ``min_count`` times); None: all. ``"auto"``: 200,000 for two classes, 100,000 for more.
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
     nb_direct : bool, default=True
@@ -118,8 +121,9 @@ class FFNTextClassifier(FFNClassifierBase):
         1 with weight decay towards 0; ``"nbsvm"``: each distinct word or bigram counts once (binarized, as
         NBSVM), and weight decay pulls the weights back to the naive Bayes solution (NBSVM's interpolation);
         with several exclusive classes the scales are the multinomial naive Bayes log-probabilities.
-        ``"auto"``: ``"nbsvm"`` for a binary task (one sigmoid output), ``"mean"`` otherwise (the choice
-        that did best on the validation data of ``experiments/textcat_tune.py``).
+        ``"auto"``: ``"nbsvm"`` below 10 exclusive classes, ``"mean"`` from 10 classes and for several
+        labels per document (``doc_vector="conv"``: ``"nbsvm"`` for two classes only) (what did best on the validation data of ``experiments/textcat_tune.py``:
+        the NB start helps TREC and SST-1 and hurts TREC-50 and 20 Newsgroups).
     hidden_layer_sizes : tuple of int, default=()
         Hidden layers after the document vector (``()`` = a linear softmax on it, as fastText).
     activation : str, default="relu"
@@ -251,7 +255,7 @@ class FFNTextClassifier(FFNClassifierBase):
             enc = IdSequenceEncoder(lowercase=self.lowercase, min_count=int(self.min_count), max_vocab=self.max_vocab,
                                     max_length=self.max_length, boundaries=self.boundaries,
                                     bigrams=self._uses_bigrams(), n_buckets=self.n_buckets,
-                                    max_bigrams=self.max_bigrams, nb=None)
+                                    max_bigrams=self._auto("max_bigrams"), nb=None)
         return enc
 
     def _encode_tokens(self, toks) -> Documents:
@@ -280,8 +284,8 @@ class FFNTextClassifier(FFNClassifierBase):
             nb = "ovr"
         return DocumentEncoder(lowercase=self.lowercase, min_count=int(self.min_count), max_vocab=self.max_vocab,
                                max_length=self.max_length, boundaries=self.boundaries, bigrams=bool(self.bigrams),
-                               n_buckets=self.n_buckets, max_bigrams=self.max_bigrams,
-                               embed_ngrams=bool(self.embed_ngrams), weighting=self.term_weighting, nb=nb,
+                               n_buckets=self.n_buckets, max_bigrams=self._auto("max_bigrams"),
+                               embed_ngrams=bool(self._auto("embed_ngrams")), weighting=self.term_weighting, nb=nb,
                                direct_pooling="presence" if style == "nbsvm" else "mean")
 
     def _indicator(self, targets):
@@ -301,7 +305,7 @@ class FFNTextClassifier(FFNClassifierBase):
             from gensim.models import Word2Vec
 
             t0 = time.perf_counter()
-            w2v = Word2Vec(sentences=toks, vector_size=int(self.embedding_dim), window=5, min_count=1, sg=1,
+            w2v = Word2Vec(sentences=toks, vector_size=int(self._auto("embedding_dim")), window=5, min_count=1, sg=1,
                            negative=5, epochs=int(self.w2v_epochs), seed=self._seed() + 1, workers=1)
             kv = w2v.wv
             logger.info("word2vec on %d training texts: %d words in %.1f s", len(toks), len(kv),
@@ -349,7 +353,7 @@ class FFNTextClassifier(FFNClassifierBase):
 
     def _build(self, pre, n_out, seed, nb_scale=None, idf=None):
         """One network on id documents (``doc_vector="conv"``): see :func:`build_legacy_network`."""
-        dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
+        dim = int(self._auto("embedding_dim")) if pre is None else pre[0].shape[1]
         self.embedding_dim_ = dim
         n_words = len(self.vocab_)
         return build_legacy_network(
@@ -361,7 +365,7 @@ class FFNTextClassifier(FFNClassifierBase):
 
     def _build_encoded(self, pre, seed):
         """One network on the encoder's feature batches: see :func:`build_network`."""
-        dim = int(self.embedding_dim) if pre is None else pre[0].shape[1]
+        dim = int(self._auto("embedding_dim")) if pre is None else pre[0].shape[1]
         self.embedding_dim_ = dim
         enc = self.encoder_
         n_words = len(enc.vocab_)
@@ -372,10 +376,26 @@ class FFNTextClassifier(FFNClassifierBase):
             direct=enc.nb_ratios_ is not None, residual=enc.direct_pooling == "presence", pretrained=pre)
 
     def _nb_style(self) -> str:
-        """``nb_style`` with ``"auto"`` resolved: ``"nbsvm"`` for one sigmoid output, else ``"mean"``."""
+        """``nb_style`` with ``"auto"`` resolved: ``"nbsvm"`` below 10 exclusive classes (binarized features
+        pulled towards naive Bayes; with several classes from multinomial naive Bayes), else ``"mean"``."""
         if self.nb_style != "auto":
             return self.nb_style
-        return "nbsvm" if not self.multilabel_ and self._n_out() == 1 else "mean"
+        if self.doc_vector != "mean":     # the rule was searched for the averaging model; conv keeps its own
+            return "nbsvm" if not self.multilabel_ and self._n_out() == 1 else "mean"
+        return "nbsvm" if not self.multilabel_ and len(self.classes_) < 10 else "mean"
+
+    #: The values of the ``"auto"`` options for two classes and for more (issue 11's search on validation data,
+    #: ``experiments/textcat_tune.py --split grouped`` on 20 Newsgroups, log in ``textcat_tune.jsonl``): with
+    #: more classes, larger word embeddings and the bigrams in the direct connections only.
+    AUTO = {"embedding_dim": (20, 64), "embed_ngrams": (True, False), "max_bigrams": (200000, 100000)}
+
+    def _auto(self, name):
+        """Parameter ``name`` with ``"auto"`` resolved by the number of classes (two before the classes are known)."""
+        value = getattr(self, name)
+        if not (isinstance(value, str) and value == "auto"):
+            return value
+        classes = getattr(self, "classes_", None)
+        return self.AUTO[name][int(classes is not None and len(classes) > 2)]
 
     def _idf(self, docs):
         """Idf of every id for ``term_weighting="tfidf"`` of the id-sequence network, else None."""
@@ -766,8 +786,10 @@ class FFNTextClassifier(FFNClassifierBase):
 
 #: The package defaults before issue 11's lean default (chosen for the averaging model): the settings that
 #: ``doc_vector="conv"`` was tuned with, and, for the averaging model, the earlier three-network ensemble.
+#: (With several classes, the earlier averaging model also had ``nb_style="mean"``.)
 EARLIER_DEFAULTS = {"embedding_dim": 100, "learning_rate_init": 0.003, "lr_decay": 0.0, "batch_size": 32,
-                 "max_iter": 30, "early_stopping": True, "n_models": 3, "max_bigrams": 500000}
+                    "max_iter": 30, "early_stopping": True, "n_models": 3, "max_bigrams": 500000,
+                    "embed_ngrams": True}
 
 
 def load_textcat_model(path) -> FFNTextClassifier:

@@ -233,17 +233,25 @@ def test_model_variants_learn(binary_data, kw):
     assert clf.score(Xt, yt) > 0.85, kw
 
 
-@pytest.mark.parametrize("kw", [{"nb_direct": False, "n_models": 1}, {"nb_direct": True, "n_models": 2}])
+@pytest.mark.parametrize("kw", [{"nb_direct": False, "n_models": 1},
+                                {"nb_direct": True, "n_models": 2, "nb_style": "mean", "embed_ngrams": True},
+                                # the default for 3 classes: binarized features from multinomial NB, bigrams in the
+                                # direct connections only; its softmax starts saturated (p ~ 0.9999), so the
+                                # gradients are tiny and central differences need a larger step (at 1e-6 roundoff
+                                # gives 3.5e-6, at 1e-4 3.3e-8)
+                                {"nb_direct": True, "n_models": 2, "eps": 1e-4}])
 def test_whole_model_gradient_check(kw):
     """Word embeddings + bigrams -> mean -> two hidden layers -> softmax (+ NB direct connections, averaged
     members), float64, every trained parameter (ScaledBag's R and EmbeddingBag's idf are constants, left out)."""
+    kw = dict(kw)
+    eps = kw.pop("eps", 1e-6)
     X, y = make_texts(30, classes=("pos", "neg", "mid"))
     clf = FFNTextClassifier(embedding_dim=4, hidden_layer_sizes=(5, 4), activation="tanh", max_iter=1,
                             early_stopping=False, random_state=0, **kw).fit(X, y)
     model = clf.model_.astype(np.float64)
     batch = clf.transform_documents(X[:6]).all()
     targets = clf._encode_targets(y[:6])
-    results = check_model(model, SoftmaxCrossEntropy(), batch, targets, max_elements=150)
+    results = check_model(model, SoftmaxCrossEntropy(), batch, targets, max_elements=150, eps=eps)
     assert not any(k.endswith((".R", ".idf")) for k in results)           # no corpus constants in the layers
     assert any(k.endswith(".U") for k in results) == kw["nb_direct"]
     assert results and max(results.values()) < THRESHOLD, results
@@ -317,18 +325,30 @@ def _direct(clf):
     return next(layer for layer in clf.model_.walk() if isinstance(layer, DirectBag))
 
 
-def test_nb_style_auto_binary_is_nbsvm_multiclass_is_mean(binary_data):
+def test_auto_options_follow_the_number_of_classes(binary_data):
+    """nb_style: nbsvm below 10 classes, mean from 10; embeddings 20-d with bigram rows for two classes,
+    64-d of the words only (bigrams in the direct connections, at most 100,000) for more."""
     (X, y), (Xt, yt) = binary_data
-    clf = FFNTextClassifier(**FAST).fit(X, y)
+    fast = {**FAST, "embedding_dim": "auto"}
+    clf = FFNTextClassifier(**fast).fit(X, y)
     assert clf.nb_style == "auto" and clf.encoder_.direct_pooling == "presence" and _direct(clf).residual
+    assert clf.embedding_dim_ == 20 and clf.encoder_.embed_ngrams and clf.encoder_.max_bigrams == 200000
     assert clf.score(Xt, yt) > 0.8
     X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)
-    clf3 = FFNTextClassifier(**FAST).fit(X3, y3)
-    assert clf3.encoder_.direct_pooling == "mean" and not _direct(clf3).residual
-    assert clf3.encoder_.nb == "ovr" and clf3.encoder_.nb_ratios_.shape == (clf3.encoder_.n_features_, 3)
-    clf_mean = FFNTextClassifier(**FAST, nb_style="mean").fit(X, y)
+    clf3 = FFNTextClassifier(**fast).fit(X3, y3)
+    assert clf3.encoder_.nb == "multinomial" and _direct(clf3).residual
+    assert clf3.embedding_dim_ == 64 and not clf3.encoder_.embed_ngrams and clf3.encoder_.max_bigrams == 100000
+    assert clf3.get_params()["embedding_dim"] == "auto"                   # the parameter itself stays as set
+    X10 = [f"the {FILLER[i % 7]} cue{i % 10} film" for i in range(300)]
+    y10 = [f"c{i % 10}" for i in range(300)]
+    clf10 = FFNTextClassifier(**fast).fit(X10, y10)
+    assert clf10.encoder_.direct_pooling == "mean" and not _direct(clf10).residual
+    assert clf10.encoder_.nb == "ovr" and clf10.encoder_.nb_ratios_.shape == (clf10.encoder_.n_features_, 10)
+    clf3m = FFNTextClassifier(**fast, nb_style="mean").fit(X3, y3)
+    assert clf3m.encoder_.nb == "ovr" and not _direct(clf3m).residual
+    clf_mean = FFNTextClassifier(**fast, nb_style="mean").fit(X, y)
     assert clf_mean.encoder_.direct_pooling == "mean" and not _direct(clf_mean).residual
-    clf_nb3 = FFNTextClassifier(**FAST, nb_style="nbsvm").fit(X3, y3)
+    clf_nb3 = FFNTextClassifier(**fast, nb_style="nbsvm").fit(X3, y3)
     assert clf_nb3.encoder_.nb == "multinomial" and _direct(clf_nb3).residual
     with pytest.raises(ValueError, match="nb_style"):
         FFNTextClassifier(nb_style="svm").fit(X, y)
