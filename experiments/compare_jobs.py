@@ -31,6 +31,7 @@ def main(argv=None):
     p.add_argument("--models", default="ffnlp_dan,nbsvm,tfidf_logreg,tfidf_svm")
     p.add_argument("--folds", type=int, default=2)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--note", default="", help="what else the machine was running (stored with the results)")
     args = p.parse_args(argv)
     exe = str(Path(sys.executable).parent / "ffnlp")
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -54,7 +55,7 @@ def main(argv=None):
     result = {"name": NAME, "date": started.isoformat(timespec="seconds"),
               "command": "nice -n 10 /work/venv/bin/python experiments/compare_jobs.py " + " ".join(argv or sys.argv[1:]),
               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average_before": load_before,
-                          "note": "a 2-core machine shared by 5 agents at the time: --jobs 2 needs both cores free"},
+                          "note": args.note},
               "dataset": args.dataset, "models": args.models, "folds": args.folds,
               "median_wall_seconds": {str(k): v for k, v in med.items()}, "speedup": med[1] / med[2],
               "same_table": same, "table": tables[1], "runs": runs}
