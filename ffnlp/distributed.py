@@ -430,7 +430,7 @@ class OutputShard:
 
         layer, comm, MPI = self.layer, self.dp.comm, self.dp.MPI
         ops = layer.ops
-        Wc, Wt = layer.params["Wc"], layer.params["Wt"]
+        Wt = layer.params["Wt"]
         X = np.ascontiguousarray(ops.asarray(X, Wt.dtype))
         _check_X(X, layer.n_in, "ClassFactoredSoftmax")
         n, H = X.shape
@@ -439,17 +439,8 @@ class OutputShard:
         dX = np.zeros((n, H), Wt.dtype)
         class_sum = 0.0
         if n:                                                       # 1. the class softmax of the share
-            cls = layer.class_of[y]
-            dZc, logpc = layer._class_part(X, cls)
-            dZc[np.arange(n), cls] -= 1
-            if w is not None:
-                dZc *= w[:, None]
-                logpc = logpc * w
-            dZc *= 1.0 / n
-            ops.gemm_acc_inplace(X.T, dZc, layer.grads["Wc"])
-            layer.grads["bc"] += dZc.sum(axis=0)
-            dX = dZc @ Wc.T
-            class_sum = float(-logpc.sum())
+            dX, logpc = layer._class_backward(X, layer.class_of[y], w, 1.0 / n)
+            class_sum = float(-(logpc if w is None else logpc * w).sum())
         counts = np.empty(self.dp.world_size, np.int64)            # 2. the global batch, everywhere
         comm.Allgather(np.array([n], np.int64), counts)
         B = int(counts.sum())
@@ -469,26 +460,15 @@ class OutputShard:
         dXall = np.zeros((B, H), Wt.dtype)
         word_sum = 0.0
         if mine.size:                                              # 3. the own classes' within-class softmax
-            order, Xs, groups, flat, rs, widths, tpos, logpw = layer._word_part(Xall[mine], yall[mine], call[mine])
+            # the own rows' gradients at the global batch's mean (1 / B); nothing scales them later
+            order, dXs, logpw = layer._word_backward(Xall[mine], yall[mine], call[mine],
+                                                     None if wall is None else wall[mine], 1.0 / B)
             at = mine[order]                                       # global positions, in the blocks' order
-            flat[tpos] -= 1
-            if wall is not None:
-                flat *= np.repeat(wall[at], widths)
-                logpw = logpw * wall[at]
-            flat *= 1.0 / B                                        # the own rows: the global batch's mean
-            dXs = np.empty_like(Xs)
-            gWt = layer.grads["Wt"]
-            for lo, hi, s, e, dZ in groups:
-                ops.gemm(dZ, Wt[s:e], out=dXs[lo:hi])
-                ops.gemm_acc_inplace(dZ.T, Xs[lo:hi], gWt[s:e])
-            cols = np.repeat(layer.class_starts[call[at]] - rs, widths)
-            cols += np.arange(flat.size)
-            layer.grads["b"] += np.bincount(cols, weights=flat, minlength=layer.n_out).astype(Wt.dtype)
             # the input gradients in each origin's convention: its share's mean (DataParallel scales by n_r / B)
             owner = np.searchsorted(np.cumsum(counts), at, side="right")
             dXs *= (B / counts[owner]).astype(Wt.dtype)[:, None]
             dXall[at] = dXs
-            word_sum = float(-logpw.sum())
+            word_sum = float(-(logpw if wall is None else logpw * wall[at]).sum())
         back = np.empty((n, H), Wt.dtype)                          # 4. the input gradients, home
         comm.Reduce_scatter(dXall, back, recvcounts=counts * H, op=MPI.SUM)
         dX += back

@@ -535,8 +535,8 @@ class ClassFactoredSoftmax(_FusedOutput):
         """
         if self.shard is not None:
             return self.shard.loss(X, y, sample_weight)
-        ops, xp = self.ops, self.ops.xp
-        Wc, Wt = self.params["Wc"], self.params["Wt"]
+        ops = self.ops
+        Wt = self.params["Wt"]
         X = ops.asarray(X, Wt.dtype)
         _check_X(X, self.n_in, "ClassFactoredSoftmax")
         n = X.shape[0]
@@ -545,18 +545,9 @@ class ClassFactoredSoftmax(_FusedOutput):
         # The targets' classes on the host, when the targets came from there: the flat size of the segmented
         # form is read from them without a device sync.
         self._host_cls = self.class_of[y_in] if isinstance(y_in, np.ndarray) else None
-        rows = ops.arange(n)
         cls = self._class_of_d[y]                                  # (n,)
         w = None if sample_weight is None else ops.asarray(sample_weight, Wt.dtype).reshape(n)
-        # class part: dZc = (p(c|x) - onehot(c)) * w / n
-        dZc, logpc = self._class_part(X, cls)
-        dZc[rows, cls] -= 1
-        if w is not None:
-            dZc *= w[:, None]
-        dZc *= 1.0 / n
-        ops.gemm_acc_inplace(X.T, dZc, self.grads["Wc"])           # (n_in, K)
-        self.grads["bc"] += dZc.sum(axis=0)
-        dX = dZc @ Wc.T                                            # (n, n_in)
+        dX, logpc = self._class_backward(X, cls, w, 1.0 / n)
         gWt = self.grads["Wt"]
         if self._segmented():
             seg, word, widths, tpos, Xg, Wg, p, logpw = self._segments(X, y, cls)
@@ -569,18 +560,7 @@ class ClassFactoredSoftmax(_FusedOutput):
             ops.scatter_add(self.grads["b"][:, None], word, p[:, None])
             per = -logpc - logpw
         else:
-            order, Xs, groups, flat, rs, widths, tpos, logpw = self._word_part(X, y, cls)
-            flat[tpos] -= 1
-            if w is not None:
-                flat *= xp.repeat(w[order], widths)
-            flat *= 1.0 / n
-            dXs = ops.empty_like(Xs)                               # (n, n_in), sorted order
-            for lo, hi, s, e, dZ in groups:
-                ops.gemm(dZ, Wt[s:e], out=dXs[lo:hi])              # (cnt, n_in)
-                ops.gemm_acc_inplace(dZ.T, Xs[lo:hi], gWt[s:e])        # (class size, n_in), in place
-            cols = xp.repeat(self.class_starts[self.class_of[y[order]]] - rs, widths)
-            cols += ops.arange(flat.size)                          # output id of every flat entry
-            self.grads["b"] += ops.bincount(cols, weights=flat, minlength=self.n_out).astype(Wt.dtype)
+            order, dXs, logpw = self._word_backward(X, y, cls, w, 1.0 / n)
             dX[order] += dXs
             per = -logpc
             per[order] -= logpw
@@ -589,6 +569,40 @@ class ClassFactoredSoftmax(_FusedOutput):
         if w is not None:
             per *= w
         return per.sum() / n, dX
+
+
+    def _class_backward(self, X, cls, w, scale):
+        """The class softmax's part of the loss: adds ``scale * sum_i w_i d(-log p(c_i|x_i))`` into the
+        gradients of ``Wc`` and ``bc``; returns ``(dX (n, n_in), log p(c_i | x_i) (n,))``."""
+        ops = self.ops
+        dZc, logpc = self._class_part(X, cls)                      # dZc = (p(c|x) - onehot(c)) * w * scale
+        dZc[ops.arange(X.shape[0]), cls] -= 1
+        if w is not None:
+            dZc *= w[:, None]
+        dZc *= scale
+        ops.gemm_acc_inplace(X.T, dZc, self.grads["Wc"])           # (n_in, K)
+        self.grads["bc"] += dZc.sum(axis=0)
+        return dZc @ self.params["Wc"].T, logpc
+
+    def _word_backward(self, X, y, cls, w, scale):
+        """The within-class part, blocked form (the CPU's): adds ``scale * sum_i w_i d(-log p(y_i|c_i,x_i))``
+        into the gradients of ``Wt`` and ``b``; returns ``(order, dX in that order, log p(y|c,x) in that
+        order)``, ``order`` sorting the examples by class (see :meth:`_word_part`)."""
+        ops, xp = self.ops, self.ops.xp
+        Wt, gWt = self.params["Wt"], self.grads["Wt"]
+        order, Xs, groups, flat, rs, widths, tpos, logpw = self._word_part(X, y, cls)
+        flat[tpos] -= 1
+        if w is not None:
+            flat *= xp.repeat(w[order], widths)
+        flat *= scale
+        dXs = ops.empty_like(Xs)                                   # (n, n_in), sorted order
+        for lo, hi, s, e, dZ in groups:
+            ops.gemm(dZ, Wt[s:e], out=dXs[lo:hi])                  # (cnt, n_in)
+            ops.gemm_acc_inplace(dZ.T, Xs[lo:hi], gWt[s:e])        # (class size, n_in), in place
+        cols = xp.repeat(self.class_starts[self.class_of[y[order]]] - rs, widths)
+        cols += ops.arange(flat.size)                              # output id of every flat entry
+        self.grads["b"] += ops.bincount(cols, weights=flat, minlength=self.n_out).astype(Wt.dtype)
+        return order, dXs, logpw
 
 
 def check_output(layer, X, y, *, eps=1e-6, max_elements=200, rng=None) -> dict:
