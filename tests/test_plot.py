@@ -238,20 +238,11 @@ def test_lm_plot_path_checked_before_training(lm_corpus, tmp_path, capsys):
     _fails(capsys, ["lm", "plot", kn, "--output", tmp_path / "k.png"], "n-gram", str(kn))
 
 
-POS = "great wonderful superb moving funny".split()
-NEG = "dull boring awful tedious bad".split()
-FILLER = "the a film movie story plot it was and of this".split()
-
-
 def _labeled(path, n, seed=0):
-    rng = np.random.default_rng(seed)
-    lines = []
-    for i in range(n):
-        label, cues = ("pos", POS) if i % 2 == 0 else ("neg", NEG)
-        words = list(rng.choice(FILLER, size=5)) + list(rng.choice(cues, size=2))
-        rng.shuffle(words)
-        lines.append(f"__label__{label} {' '.join(words)}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """The CLI tests' generated sentiment documents, as a fastText file."""
+    from tests.test_cli_classify import _docs, _write_fasttext
+
+    _write_fasttext(path, _docs(n, seed))
     return path
 
 
