@@ -409,9 +409,7 @@ class Options:
             object.__setattr__(cfg, "_spelled", {**(_spelled or {}), **spelled})
             dc_init(cfg, **values)
 
-        __init__.__signature__ = inspect.Signature(
-            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-            + [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default) for o in self])
+        __init__.__signature__ = self.signature()
         __init__.__qualname__ = f"{name}.__init__"
         cls.__init__ = __init__
         for old, new in table.aliases.items():
