@@ -241,7 +241,9 @@ class DataParallel(Callback):
             opt.partition = None
         if self.output_shard is not None:
             self.output_shard.gather()
-            self.output_shard.layer.shard = None
+            layer = self.output_shard.layer
+            layer.shard = None
+            layer.__dict__.pop("sparse_params", None)     # the class's own again
             self.output_shard = None
             opt._model = None                           # the next use binds the plain layout again
 
@@ -395,6 +397,8 @@ class OutputShard:
         self.class_cut = self.row_cut = self.classes = self.rows = None
         self.last_sum = 0.0
         layer.shard = self
+        # the own rows are updated row-wise (the rows set by DataParallel each step), never summed
+        layer.sparse_params = tuple(type(layer).sparse_params) + self.keys
 
     def __repr__(self):
         return f"OutputShard(rank={self.dp.rank}, classes={self.classes})"

@@ -117,10 +117,8 @@ class Optimizer:
         for layer in model.walk():
             if not getattr(layer, "trainable", True):
                 continue
-            # a data-parallel output shard (ffnlp.distributed) updates its own rows of these tables: row-wise
-            sharded = getattr(layer, "shard", None) is not None
-            lazy_keys = getattr(layer, "lazy_params", ()) if self.lazy or sharded else ()
-            if lazy_keys and not sharded:
+            lazy_keys = getattr(layer, "lazy_params", ()) if self.lazy else ()
+            if lazy_keys:
                 layer.lazy = True
             for k, p in layer.params.items():
                 if k in layer.sparse_params or k in lazy_keys:
