@@ -199,13 +199,14 @@ class Optimizer:
                     for s, e in runs:
                         self._update(ops, P[s:e], G[s:e], {name: arr[s:e] for name, arr in state.items()}, lr, wd)
                     continue
-                sub = {name: arr[rows] for name, arr in state.items()}
-                Pr, Gr = P[rows], G[rows]
-                self._update(ops, Pr, Gr, sub, lr, wd)
-                P[rows] = Pr
+                take, put = ops.take_rows, ops.put_rows
+                sub = {name: take(arr, rows) for name, arr in state.items()}
+                Pr, Gr = take(P, rows), take(G, rows)
+                self._update(ops, Pr, Gr, sub, lr, wd)      # Gr is zeroed: it clears the rows of G
+                put(P, rows, Pr)
                 for name, arr in state.items():
-                    arr[rows] = sub[name]
-                G[rows] = 0
+                    put(arr, rows, sub[name])
+                put(G, rows, Gr)
         for layer in model.walk():
             layer.sparse = {}
         self.t += 1

@@ -195,6 +195,10 @@ class Ops:
         """``table[ids]`` (gather of rows)."""
         return table[ids]
 
+    def put_rows(self, table, ids, values):
+        """``table[ids] = values`` (scatter of rows; ``ids`` distinct)."""
+        table[ids] = values
+
     def pick(self, Z, cols):
         """``Z[i, cols[i]]`` for every row i: (n, k), (n,) -> (n,)."""
         return self.xp.take_along_axis(Z, cols.reshape(-1, 1), axis=1)[:, 0]
@@ -333,7 +337,7 @@ class Ops:
         """``table[plan.rows] += G`` (G from ``plan.apply_T``), repeated rows adding up; returns the touched
         rows as :meth:`scatter_add` does. A plan over distinct rows (the CPU's) needs no sort."""
         if getattr(plan, "distinct", False):
-            table[plan.rows] += G
+            self.put_rows(table, plan.rows, self.take_rows(table, plan.rows) + G)
             return plan.rows if self.sparse_updates else None
         return self.scatter_add(table, plan.rows, G)
 
@@ -395,13 +399,30 @@ class NumpyOps(Ops):
         # NumPy's when both run several threads, so everything else stays on NumPy's matmul.
         return _gemm_acc(A, B, out)
 
+    def take_rows(self, table, ids):
+        rows = _row_view(table)
+        if rows is None:
+            return table[ids]
+        out = rows[np.asarray(ids).reshape(-1)]
+        return out.view(table.dtype).reshape(np.shape(ids) + table.shape[1:])
+
+    def put_rows(self, table, ids, values):
+        rows = _row_view(table)
+        if rows is None:
+            table[ids] = values
+            return
+        ids = np.asarray(ids).reshape(-1)
+        values = np.ascontiguousarray(values, dtype=table.dtype).reshape((ids.shape[0],) + table.shape[1:])
+        rows[ids] = values.view(rows.dtype).reshape(-1)
+
     def _scatter_add(self, table, ids, updates):
-        order = np.argsort(ids, kind="stable")
-        sids = ids[order]
+        order, sids = _sort_order(ids)
         starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
         rows = sids[starts]
-        table[rows] += np.add.reduceat(updates[order], starts, axis=0)
+        summed = np.add.reduceat(updates[order], starts, axis=0)
+        self.put_rows(table, rows, self.take_rows(table, rows) + summed)
         return rows
+
 
     def scatter_add(self, table, ids, updates):
         ids = np.asarray(ids).reshape(-1)
@@ -546,7 +567,7 @@ class SparseBagPlan:
 
         ids = np.asarray(ids).reshape(-1)
         lengths = np.asarray(lengths)
-        self.rows, inv = np.unique(ids, return_inverse=True)
+        self.rows, inv = _unique_inverse(ids)
         data = np.ones(ids.shape[0], dtype=dtype) if weights is None else np.asarray(weights, dtype=dtype)
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.A = sp.csr_matrix((data, inv.reshape(-1), indptr), shape=(lengths.shape[0], self.rows.shape[0]))
@@ -560,6 +581,45 @@ class SparseBagPlan:
 
     def apply_T(self, dY):
         return np.asarray(self.A.T @ dY, dtype=dY.dtype)
+
+
+def _sort_order(ids):
+    """``(order, ids[order])`` with ``order`` a stable argsort of the integer ids (n,).
+
+    For non-negative ids small enough, one ``sort`` of ``id << b | position`` (b bits hold a position) gives
+    both at once, about 5x faster than NumPy's stable ``argsort`` on a batch's few thousand ids; otherwise
+    (negative or huge ids) the ``argsort``."""
+    ids = np.asarray(ids).reshape(-1)
+    n = ids.shape[0]
+    b = max(int(n - 1).bit_length(), 1)
+    if n == 0 or ids.dtype.kind not in "iu" or int(ids.min()) < 0 or int(ids.max()).bit_length() + b > 62:
+        order = np.argsort(ids, kind="stable")
+        return order, ids[order]
+    key = ids.astype(np.int64) << b
+    key |= np.arange(n, dtype=np.int64)
+    key.sort()
+    return key & ((1 << b) - 1), (key >> b).astype(ids.dtype, copy=False)
+
+
+def _unique_inverse(ids):
+    """(sorted distinct ids, inverse), as ``np.unique(ids, return_inverse=True)`` of a flat id array."""
+    ids = np.asarray(ids).reshape(-1)
+    order, sids = _sort_order(ids)
+    first = np.empty(sids.shape[0], dtype=bool)
+    first[:1] = True
+    np.not_equal(sids[1:], sids[:-1], out=first[1:])
+    inv = np.empty(ids.shape[0], dtype=np.int64)
+    inv[order] = np.cumsum(first) - 1
+    return sids[first], inv
+
+
+def _row_view(table):
+    """A 1-d view of a C-contiguous table whose items are whole rows (a void dtype of one row's bytes), or
+    None. Gathers and scatters of rows through it copy one block per row: about twice as fast as NumPy's
+    fancy indexing of a 2-d array's rows for narrow rows (20-100 floats)."""
+    if not isinstance(table, np.ndarray) or table.ndim != 2 or not table.flags.c_contiguous or table.shape[1] < 2:
+        return None
+    return table.view(np.dtype((np.void, table.shape[1] * table.itemsize))).reshape(-1)
 
 
 def _gemm_acc(A, B, C):
