@@ -308,6 +308,7 @@ class DataParallel(Callback):
         buf[...] = ops.asarray(host)
 
     def _exchange_rows(self, ops, layer, key, scale):
+        layer.fold_row_grads(key)                             # compact row gradients into the table
         G = layer.grads[key]                                  # (n_rows, ...) on the host
         rows = layer.sparse.get(key)
         if rows is not None and rows.dtype == bool:           # a device's touched-row mask: dense sum, OR of masks

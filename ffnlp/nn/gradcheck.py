@@ -99,6 +99,8 @@ def check_layer(layer: Layer, X, *, rng=None, eps=1e-6, max_elements=400, wrt_in
 
     layer.zero_grads()
     dX = backprop(Ragged(G, Y.lengths) if isinstance(Y, Ragged) else G)
+    for owner in layer.walk():
+        owner.fold_row_grads()
     results = {}
     Xf = _float_part(X)
     if wrt_input and Xf is not None:
@@ -137,6 +139,8 @@ def check_model(model: Layer, loss, X, y, *, eps=1e-6, max_elements=200, rng=Non
     model.zero_grads()
     Z, backprop = model(X, is_train=True)
     backprop(loss(Z, y)[1])
+    for owner in model.walk():
+        owner.fold_row_grads()
     results = {}
     for path, owner, key in model.named_params():
         grad = owner.grads[key].copy()

@@ -56,10 +56,18 @@ class Layer:
         super().__init_subclass__(**kw)
         LAYER_TYPES[cls.__name__] = cls
 
+    #: Set by an optimizer that reads compact row gradients (the CPU's): the first backward pass of a step
+    #: that touches rows of a row-wise parameter keeps their gradient as values ``row_grads[key]`` aligned
+    #: with ``sparse[key]``, instead of adding it into the table ``grads[key]`` (which stays zero there).
+    #: This saves a gather and a scatter of every touched row per step. :meth:`fold_row_grads` adds the
+    #: values into the table for a reader of ``grads``.
+    compact_grads = False
+
     def __init__(self):
         self.params = {}
         self.grads = {}
         self.sparse = {}
+        self.row_grads = {}
 
     def __call__(self, X, *, is_train: bool):
         raise NotImplementedError
@@ -94,6 +102,7 @@ class Layer:
             for g in layer.grads.values():
                 g.fill(0)
             layer.sparse = {}
+            layer.row_grads = {}
 
     @property
     def dtype(self):
@@ -107,10 +116,33 @@ class Layer:
         if grad:
             self.grads[name] = self.ops.alloc_like(self.params[name])
 
+    def _keep_row_grads(self, key, rows, G, first_free=0) -> bool:
+        """Keep the gradient ``G`` (k, ...) of the distinct sorted host ``rows`` (k,) of ``params[key]``
+        compact (see :attr:`compact_grads`) when this is the first backward pass of the step to touch the
+        parameter; returns False (nothing done) otherwise, and the caller adds ``G`` into ``grads[key]``."""
+        if not self.compact_grads or key in self.sparse or not isinstance(rows, np.ndarray):
+            return False
+        if first_free:
+            keep = rows >= first_free
+            rows, G = rows[keep], G[keep]
+        self.sparse[key] = rows
+        self.row_grads[key] = G
+        return True
+
+    def fold_row_grads(self, key=None) -> None:
+        """Add the compact row gradients of ``key`` (every key when None) into ``grads``; the touched rows stay
+        recorded in ``sparse``."""
+        for k in [key] if key is not None else list(self.row_grads):
+            G = self.row_grads.pop(k, None)
+            if G is not None and G.shape[0]:
+                rows, table = self.sparse[k], self.grads[k]
+                self.ops.put_rows(table, rows, self.ops.take_rows(table, rows) + G)
+
     def _touch(self, key, ids, rows, first_free=0):
         """Record the rows of ``params[key]`` that a backward pass touched, for lazy optimizer updates:
         the sorted ids ``rows`` that the CPU's scatter-add returns, or, on a device (``rows`` None), a
         boolean mask over the table set at ``ids`` (fixed size, no host sync)."""
+        self.fold_row_grads(key)          # an earlier pass of the step kept its rows compact
         prev = self.sparse.get(key)
         if rows is not None:
             if first_free:
@@ -128,6 +160,7 @@ class Layer:
         for layer in self.walk():
             layer.params = {k: v.astype(dtype) for k, v in layer.params.items()}
             layer.grads = {k: layer.ops.alloc_like(v) for k, v in layer.params.items()}
+            layer.row_grads = {}
         return self
 
     def to_ops(self, ops) -> "Layer":
@@ -141,6 +174,7 @@ class Layer:
                 continue
             layer.params = {k: ops.asarray(old.to_host(v)) for k, v in layer.params.items()}
             layer.grads = {k: ops.alloc_like(v) for k, v in layer.params.items()}
+            layer.row_grads = {}
             for name in layer.const_arrays:
                 value = getattr(layer, name, None)
                 if value is not None:

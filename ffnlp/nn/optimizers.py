@@ -128,6 +128,8 @@ class Optimizer:
         old = self._param_states()
         self._groups = [_Group(ops, entries, dtype) for dtype, entries in dense.items()]
         self._sparse = sparse
+        for layer, _ in sparse:           # their gradients may stay compact: step reads them (CPU)
+            layer.compact_grads = bool(getattr(ops, "compact_row_grads", False))
         self._sparse_state = {}
         self._model = model
         self._ops = ops
@@ -185,6 +187,7 @@ class Optimizer:
             rows = layer.sparse.get(k)
             if rows is None:
                 continue
+            Gc = layer.row_grads.pop(k, None)        # the rows' gradient, compact (the table holds zeros)
             P, G = layer.params[k], layer.grads[k]
             state = self._sparse_state.setdefault((idx, k), {})
             for name in self.state_names:
@@ -194,21 +197,23 @@ class Optimizer:
             if rows.dtype == bool:   # a device's touched-row mask: one masked pass over the table
                 self._update_masked(ops, P, G, rows, state, lr, wd)
             elif rows.shape[0]:
-                runs = _runs(rows)
+                runs = _runs(rows) if Gc is None else None
                 if runs is not None:   # whole blocks of rows (a factored output's classes): update views
                     for s, e in runs:
                         self._update(ops, P[s:e], G[s:e], {name: arr[s:e] for name, arr in state.items()}, lr, wd)
                     continue
                 take, put = ops.take_rows, ops.put_rows
                 sub = {name: take(arr, rows) for name, arr in state.items()}
-                Pr, Gr = take(P, rows), take(G, rows)
+                Pr, Gr = take(P, rows), (take(G, rows) if Gc is None else Gc.astype(P.dtype, copy=False))
                 self._update(ops, Pr, Gr, sub, lr, wd)      # Gr is zeroed: it clears the rows of G
                 put(P, rows, Pr)
                 for name, arr in state.items():
                     put(arr, rows, sub[name])
-                put(G, rows, Gr)
+                if Gc is None:
+                    put(G, rows, Gr)
         for layer in model.walk():
             layer.sparse = {}
+            layer.row_grads = {}
         self.t += 1
 
     def _dense_state(self, ops, g):

@@ -201,3 +201,65 @@ def test_sparse_adam_equals_dense_adam_when_every_row_is_used(rng):
         o_sparse.step(m_sparse)
         o_dense.step(m_dense)
         np.testing.assert_allclose(emb.params["E"], dense.params["W"], rtol=1e-12, atol=1e-14)
+
+
+def _bag_net(seed, n_frozen=0):
+    from ffnlp.nn.pooling import DirectBag, Select, WeightedEmbeddingBag
+    from ffnlp.nn.pooling import Ensemble as Sum
+
+    r = np.random.default_rng(seed)
+    emb = chain(Select("embed"), WeightedEmbeddingBag(30, 4, n_frozen=n_frozen, rng=r), Dense(4, 2, rng=r))
+    return Sum(emb, chain(Select("direct"), DirectBag(30, 2)), reduce="sum")
+
+
+def _bag_batch(r, n=6):
+    from ffnlp.text.features import Bag, FeatureBatch
+
+    lengths = r.integers(0, 6, n)
+    ids = r.integers(0, 30, lengths.sum())
+    w = r.random(ids.shape[0]).astype(np.float32)
+    return FeatureBatch(Bag(ids, lengths, w), Bag(ids, lengths, r.standard_normal((ids.shape[0], 2)).astype(np.float32)))
+
+
+@pytest.mark.parametrize("make_opt", [lambda: Adam(0.05, weight_decay=0.01), lambda: SGD(0.2, momentum=0.9)])
+@pytest.mark.parametrize("passes", [1, 2])
+def test_compact_row_gradients_give_the_dense_tables_updates(make_opt, passes):
+    """The CPU keeps the bags' row gradients compact (``row_grads``) once an optimizer is bound: the updates
+    equal those through the gradient tables (``compact_grads`` off), with one or two backward passes a step,
+    frozen rows included; and the tables stay zero."""
+    finals = []
+    for compact in (True, False):
+        m, opt, r = _bag_net(0, n_frozen=5), make_opt(), np.random.default_rng(1)
+        for step in range(4):
+            for _ in range(passes):
+                Y, bp = m(_bag_batch(r), is_train=True)
+                bp(np.ones_like(Y))
+            if step:      # bound at the first step: from the second on the bags' gradients are compact
+                assert all(layer.compact_grads == compact for layer in m.walk() if layer.sparse_params)
+                kept = [k for layer in m.walk() for k in layer.row_grads]
+                assert bool(kept) == (compact and passes == 1)     # a second pass folds them into the tables
+            opt.step(m)
+            if not compact:
+                for layer in m.walk():
+                    layer.compact_grads = False
+            for layer in m.walk():
+                assert not layer.row_grads and all(not g.any() for g in layer.grads.values())
+        finals.append([p.copy() for _, layer, k in m.named_params() for p in [layer.params[k]]])
+    for a, b in zip(*finals):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_check_reads_compact_row_gradients():
+    """A model that an optimizer has trained (its bags keep compact gradients) still passes the check."""
+    from ffnlp.nn.gradcheck import check_model
+    from ffnlp.nn.losses import SoftmaxCrossEntropy
+
+    m, r = _bag_net(2).astype(np.float64), np.random.default_rng(3)
+    opt = Adam(0.01)
+    for _ in range(2):
+        Y, bp = m(_bag_batch(r), is_train=True)
+        bp(np.ones_like(Y))
+        opt.step(m)
+    assert any(layer.compact_grads for layer in m.walk())
+    errs = check_model(m, SoftmaxCrossEntropy(), _bag_batch(r), np.array([0, 1, 1, 0, 1, 0]))
+    assert max(errs.values()) < 1e-6, errs

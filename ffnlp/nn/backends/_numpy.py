@@ -199,6 +199,9 @@ class Ops:
         """``table[ids] = values`` (scatter of rows; ``ids`` distinct)."""
         table[ids] = values
 
+    #: Whether row-wise parameters keep compact row gradients (host row ids; the CPU backend's).
+    compact_row_grads = False
+
     def pick(self, Z, cols):
         """``Z[i, cols[i]]`` for every row i: (n, k), (n,) -> (n,)."""
         return self.xp.take_along_axis(Z, cols.reshape(-1, 1), axis=1)[:, 0]
@@ -415,11 +418,20 @@ class NumpyOps(Ops):
         values = np.ascontiguousarray(values, dtype=table.dtype).reshape((ids.shape[0],) + table.shape[1:])
         rows[ids] = values.view(rows.dtype).reshape(-1)
 
-    def _scatter_add(self, table, ids, updates):
+    #: Row-wise parameters may keep their gradients compact (see :attr:`ffnlp.nn.Layer.compact_grads`).
+    compact_row_grads = True
+
+    def sum_rows(self, ids, updates):
+        """``(rows, sums)``: the sorted distinct ``ids`` (n,) and the sum of the ``updates`` (n, ...) of each."""
+        ids = np.asarray(ids).reshape(-1)
+        if ids.shape[0] == 0:
+            return ids[:0], updates[:0]
         order, sids = _sort_order(ids)
         starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
-        rows = sids[starts]
-        summed = np.add.reduceat(updates[order], starts, axis=0)
+        return sids[starts], np.add.reduceat(updates[order], starts, axis=0)
+
+    def _scatter_add(self, table, ids, updates):
+        rows, summed = self.sum_rows(ids, updates)
         self.put_rows(table, rows, self.take_rows(table, rows) + summed)
         return rows
 
