@@ -185,36 +185,49 @@ class Optimizer:
                 part.gather(i, g.param)
         for idx, (layer, k) in enumerate(self._sparse):
             rows = layer.sparse.get(k)
-            if rows is None:
-                continue
-            Gc = layer.row_grads.pop(k, None)        # the rows' gradient, compact (the table holds zeros)
-            P, G = layer.params[k], layer.grads[k]
-            state = self._sparse_state.setdefault((idx, k), {})
-            for name in self.state_names:
-                if name not in state:
-                    state[name] = ops.alloc_like(P)
-            wd = self.weight_decay if k in layer.decay else 0.0
-            if rows.dtype == bool:   # a device's touched-row mask: one masked pass over the table
-                self._update_masked(ops, P, G, rows, state, lr, wd)
-            elif rows.shape[0]:
-                runs = _runs(rows) if Gc is None else None
-                if runs is not None:   # whole blocks of rows (a factored output's classes): update views
-                    for s, e in runs:
-                        self._update(ops, P[s:e], G[s:e], {name: arr[s:e] for name, arr in state.items()}, lr, wd)
-                    continue
-                take, put = ops.take_rows, ops.put_rows
-                sub = {name: take(arr, rows) for name, arr in state.items()}
-                Pr, Gr = take(P, rows), (take(G, rows) if Gc is None else Gc.astype(P.dtype, copy=False))
-                self._update(ops, Pr, Gr, sub, lr, wd)      # Gr is zeroed: it clears the rows of G
-                put(P, rows, Pr)
-                for name, arr in state.items():
-                    put(arr, rows, sub[name])
-                if Gc is None:
-                    put(G, rows, Gr)
+            if rows is not None:
+                self._step_rows(ops, idx, layer, k, rows, lr)
         for layer in model.walk():
             layer.sparse = {}
             layer.row_grads = {}
         self.t += 1
+
+    def update_rows(self, layer: Layer, key: str, rows) -> None:
+        """Apply this step's update to ``rows`` (sorted host ids) of the row-wise parameter ``layer.params[key]``
+        now, from their complete gradients, ahead of :meth:`step` (which then leaves them alone unless they
+        are marked touched again): a data-parallel output shard updates its own rows while the other
+        processes still compute theirs. The optimizer must be bound to the model (after one :meth:`step`)."""
+        idx = next(i for i, (l, k) in enumerate(self._sparse) if l is layer and k == key)
+        self._step_rows(self._ops, idx, layer, key, rows, self.current_lr)
+
+    def _step_rows(self, ops, idx, layer, k, rows, lr):
+        """The update of the rows ``rows`` (sorted ids, or a device's bool mask) of sparse entry ``idx``."""
+        Gc = layer.row_grads.pop(k, None)            # the rows' gradient, compact (the table holds zeros)
+        P, G = layer.params[k], layer.grads[k]
+        state = self._sparse_state.setdefault((idx, k), {})
+        for name in self.state_names:
+            if name not in state:
+                state[name] = ops.alloc_like(P)
+        wd = self.weight_decay if k in layer.decay else 0.0
+        if rows.dtype == bool:   # a device's touched-row mask: one masked pass over the table
+            self._update_masked(ops, P, G, rows, state, lr, wd)
+            return
+        if not rows.shape[0]:
+            return
+        runs = _runs(rows) if Gc is None else None
+        if runs is not None:   # whole blocks of rows (a factored output's classes): update views
+            for s, e in runs:
+                self._update(ops, P[s:e], G[s:e], {name: arr[s:e] for name, arr in state.items()}, lr, wd)
+            return
+        take, put = ops.take_rows, ops.put_rows
+        sub = {name: take(arr, rows) for name, arr in state.items()}
+        Pr, Gr = take(P, rows), (take(G, rows) if Gc is None else Gc.astype(P.dtype, copy=False))
+        self._update(ops, Pr, Gr, sub, lr, wd)      # Gr is zeroed: it clears the rows of G
+        put(P, rows, Pr)
+        for name, arr in state.items():
+            put(arr, rows, sub[name])
+        if Gc is None:
+            put(G, rows, Gr)
 
     def _dense_state(self, ops, g):
         for name in self.state_names:
