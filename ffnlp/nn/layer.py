@@ -8,7 +8,10 @@ pass (thinc's contract)::
 
 Parameter gradients *accumulate* (``+=``); only the optimizer step zeroes them. Layers must update
 their parameter arrays in place (never rebind ``self.params[k]``), because an optimizer may make them
-views of one flat buffer.
+views of one flat buffer. One exception: on the CPU, once an optimizer is bound, the row-wise tables of
+the bag layers keep a step's first gradient as touched rows plus their values (``sparse``/``row_grads``,
+see :attr:`Layer.compact_grads`); :meth:`Layer.fold_row_grads` adds those into ``grads`` for any other
+reader (the gradient checks and the data-parallel exchange call it).
 """
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ class Layer:
     sparse : dict of str -> ndarray or None
         For params whose gradient touches only some rows (embeddings): the rows touched since the last
         optimizer step, so the optimizer can update just those (as word2vec does).
+    row_grads : dict of str -> ndarray
+        The gradient of the rows ``sparse[key]`` kept compact, (n_rows, ...), when :attr:`compact_grads`.
     """
 
     params: dict[str, np.ndarray]
