@@ -52,7 +52,7 @@ def _weighted_bag(layer, ids, w, lengths):
     ``layer.n_frozen`` get no gradient; the touched rows are recorded for lazy updates."""
     ops, E = layer.ops, layer.params["E"]
     plan = ops.bag_plan(ids, w, lengths, E.dtype)
-    Y = plan.apply(E[plan.rows])                                           # (n, embedding_dim)
+    Y = plan.apply(ops.take_rows(E, plan.rows))                            # (n, embedding_dim)
 
     def backprop(dY):
         assert dY.shape == Y.shape, f"{type(layer).__name__}.backprop: dY {dY.shape} != Y {Y.shape}"

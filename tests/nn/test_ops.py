@@ -44,7 +44,7 @@ def test_row_gather_and_scatter_match_fancy_indexing(rng):
     from ffnlp.nn.backends import NUMPY_OPS as cpu
 
     for table in (rng.standard_normal((40, 5)).astype(np.float32),      # through the whole-row view
-                  rng.standard_normal((40, 1)),                          # one column: plain indexing
+                  rng.standard_normal((40, 1)),                          # one column: the 1-d view
                   rng.standard_normal((40, 6))[:, ::2],                  # not contiguous: plain indexing
                   rng.standard_normal((40, 2, 3))):
         ids = np.array([3, 0, 39, -1, 7])

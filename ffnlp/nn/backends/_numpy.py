@@ -407,7 +407,7 @@ class NumpyOps(Ops):
         if rows is None:
             return table[ids]
         out = rows[np.asarray(ids).reshape(-1)]
-        return out.view(table.dtype).reshape(np.shape(ids) + table.shape[1:])
+        return (out if out.dtype == table.dtype else out.view(table.dtype)).reshape(np.shape(ids) + table.shape[1:])
 
     def put_rows(self, table, ids, values):
         rows = _row_view(table)
@@ -416,7 +416,7 @@ class NumpyOps(Ops):
             return
         ids = np.asarray(ids).reshape(-1)
         values = np.ascontiguousarray(values, dtype=table.dtype).reshape((ids.shape[0],) + table.shape[1:])
-        rows[ids] = values.view(rows.dtype).reshape(-1)
+        rows[ids] = (values if rows.dtype == table.dtype else values.view(rows.dtype)).reshape(-1)
 
     #: Row-wise parameters may keep their gradients compact (see :attr:`ffnlp.nn.Layer.compact_grads`).
     compact_row_grads = True
@@ -629,8 +629,10 @@ def _row_view(table):
     """A 1-d view of a C-contiguous table whose items are whole rows (a void dtype of one row's bytes), or
     None. Gathers and scatters of rows through it copy one block per row: about twice as fast as NumPy's
     fancy indexing of a 2-d array's rows for narrow rows (20-100 floats)."""
-    if not isinstance(table, np.ndarray) or table.ndim != 2 or not table.flags.c_contiguous or table.shape[1] < 2:
+    if not isinstance(table, np.ndarray) or table.ndim != 2 or not table.flags.c_contiguous:
         return None
+    if table.shape[1] == 1:                          # one column: the 1-d view (about twice as fast too)
+        return table.reshape(-1)
     return table.view(np.dtype((np.void, table.shape[1] * table.itemsize))).reshape(-1)
 
 
