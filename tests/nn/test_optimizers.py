@@ -263,3 +263,24 @@ def test_gradient_check_reads_compact_row_gradients():
     assert any(layer.compact_grads for layer in m.walk())
     errs = check_model(m, SoftmaxCrossEntropy(), _bag_batch(r), np.array([0, 1, 1, 0, 1, 0]))
     assert max(errs.values()) < 1e-6, errs
+
+
+@pytest.mark.parametrize("make_opt", [lambda: Adam(0.05), lambda: SGD(0.2, momentum=0.9, weight_decay=0.01)])
+def test_update_rows_ahead_of_the_step_equals_the_step(make_opt):
+    """``update_rows`` applies a row-wise parameter's update early (the output shard's own rows); the step
+    then leaves those rows alone, and the result is the plain step's."""
+    finals = []
+    for early in (False, True):
+        r = np.random.default_rng(0)
+        emb = Embedding(12, 3, rng=r)
+        m, opt = chain(emb, Dense(3, 2, rng=r)), make_opt()
+        for step in range(3):
+            Y, bp = m(np.array([1, 4, 4, 9]), is_train=True)
+            bp(np.ones_like(Y))
+            if early and step:             # bound by the first step
+                rows = emb.sparse.pop("E")
+                opt.update_rows(emb, "E", rows)
+            opt.step(m)
+        finals.append([layer.params[k].copy() for _, layer, k in m.named_params()])
+    for a, b in zip(*finals):
+        np.testing.assert_array_equal(a, b)
