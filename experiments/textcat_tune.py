@@ -25,6 +25,9 @@ class probabilities are averaged (each member is fit once per process and reused
   numbers (the file names in the archive, which rise with posting time, as the bydate test split comes
   later in time): threads 51%, authors 53% shared with tuning-train.
 
+``--train-fraction F`` keeps a stratified fraction F of tuning-train (a fixed draw, seed 0; validation unchanged),
+to see how a choice depends on the training set's size (``train_fraction`` in the log rows).
+
 ``--baseline NAME`` scores a scikit-learn baseline of :mod:`ffnlp.baselines.textcat` (``nbsvm``,
 ``tfidf_svm``, ...) on the same split, to check that a split ranks the models as the test split does. On 20NG
 (2026-12-01, ``textcat_tune.jsonl``; test accuracies of the README's benchmark in brackets), TF-IDF +
@@ -107,12 +110,20 @@ def _validation_part(name: str, split: str, X, y, seed: int):
     return train_test_split(idx, test_size=0.2, random_state=seed, stratify=y)
 
 
-def tuning_split(name: str, seed: int = 0, split: str = "random"):
-    """(train texts, train labels, validation texts, validation labels), without any test data."""
+def tuning_split(name: str, seed: int = 0, split: str = "random", fraction: float = 1.0):
+    """(train texts, train labels, validation texts, validation labels), without any test data; ``fraction``
+    < 1 keeps a stratified part of tuning-train (drawn with seed 0)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    if (name, split) in _CACHE:
-        return _CACHE[name, split]
+    if (name, split, fraction) in _CACHE:
+        return _CACHE[name, split, fraction]
+    if fraction < 1.0:
+        Xtr, ytr, Xva, yva = tuning_split(name, seed, split)
+        keep, _ = train_test_split(np.arange(len(Xtr)), train_size=fraction, random_state=0, stratify=ytr)
+        keep = np.sort(keep)
+        out = [Xtr[i] for i in keep], ytr[keep], Xva, yva
+        _CACHE[name, split, fraction] = out
+        return out
     ds = load_textcat_dataset(name)
     X, y = list(ds.train.texts), np.asarray(ds.train.labels)
     if ds.cv_folds:  # the comparison's fold 0 is left out entirely
@@ -123,19 +134,19 @@ def tuning_split(name: str, seed: int = 0, split: str = "random"):
     else:
         tr, va = _validation_part(name, split, X, y, seed)
         out = [X[i] for i in tr], y[tr], [X[i] for i in va], y[va]
-    _CACHE[name, split] = out
+    _CACHE[name, split, fraction] = out
     return out
 
 
 _FITS: dict = {}
 
 
-def _member(name: str, config: dict, seed: int, split: str = "random"):
+def _member(name: str, config: dict, seed: int, split: str = "random", fraction: float = 1.0):
     """(classes, validation probabilities, fit seconds, epochs, parameters) of one configuration, fit once.
     ``{"baseline": NAME}`` is a scikit-learn baseline (epochs and parameters None)."""
-    key = (name, json.dumps(config, sort_keys=True), seed, split)
+    key = (name, json.dumps(config, sort_keys=True), seed, split, fraction)
     if key not in _FITS:
-        Xtr, ytr, Xva, _ = tuning_split(name, split=split)
+        Xtr, ytr, Xva, _ = tuning_split(name, split=split, fraction=fraction)
         t0 = time.perf_counter()
         if "baseline" in config:
             clf = make_baseline(config["baseline"], seed).fit(Xtr, ytr)
@@ -148,13 +159,13 @@ def _member(name: str, config: dict, seed: int, split: str = "random"):
     return _FITS[key]
 
 
-def evaluate(name: str, config, seeds=(0,), split: str = "random") -> dict:
+def evaluate(name: str, config, seeds=(0,), split: str = "random", fraction: float = 1.0) -> dict:
     """Validation accuracy of a configuration (a dict) or of a soft-voting ensemble (a list of dicts)."""
-    _, _, _, yva = tuning_split(name, split=split)
+    _, _, _, yva = tuning_split(name, split=split, fraction=fraction)
     members = config if isinstance(config, list) else [config]
     accs, secs, epochs, params = [], [], [], []
     for seed in seeds:
-        fits = [_member(name, m, seed, split) for m in members]
+        fits = [_member(name, m, seed, split, fraction) for m in members]
         if fits[0][5] is not None:   # a baseline: its predictions
             pred = fits[0][5]
         else:
@@ -164,7 +175,8 @@ def evaluate(name: str, config, seeds=(0,), split: str = "random") -> dict:
         secs.append(sum(f[2] for f in fits))
         epochs.append(fits[0][3] if len(fits) == 1 else [f[3] for f in fits])
         params.append(fits[0][4] if len(fits) == 1 else sum((f[4] or 0) for f in fits))
-    return {"dataset": name, "split": split, "val_accuracy": float(np.mean(accs)), "seconds": float(np.mean(secs)),
+    extra = {} if fraction == 1.0 else {"train_fraction": fraction}
+    return {"dataset": name, "split": split, **extra, "val_accuracy": float(np.mean(accs)), "seconds": float(np.mean(secs)),
             "epochs": epochs, "n_params": params[0], "config": config}
 
 
@@ -175,10 +187,14 @@ def main(argv=None):
     p.add_argument("--seeds", default="0", help="comma-separated seeds, averaged")
     p.add_argument("--split", default="random", choices=SPLITS,
                    help="validation part of a dataset without a dev split (see the module docstring)")
+    p.add_argument("--train-fraction", type=float, default=1.0,
+                   help="keep this stratified fraction of tuning-train (0 < F <= 1; validation unchanged)")
     p.add_argument("--baseline", action="append", default=[],
                    help="score this scikit-learn baseline (nbsvm, tfidf_svm, ...) on the same split (repeat)")
     p.add_argument("--log", default="experiments/results/textcat_tune.jsonl", help="append results here")
     args = p.parse_args(argv)
+    if not 0.0 < args.train_fraction <= 1.0:
+        p.error(f"--train-fraction must be in (0, 1], got {args.train_fraction}")
     seeds = tuple(int(s) for s in args.seeds.split(","))
     configs = [json.loads(c) for c in args.config] + [{"baseline": b} for b in args.baseline]
     configs = configs or [{}]
@@ -187,8 +203,8 @@ def main(argv=None):
     with open(args.log, "a") as log:
         for cfg in configs:
             for name in args.datasets.split(","):
-                r = evaluate(name, cfg, seeds, args.split)
-                print(f"{name:8s} {args.split:7s} val {r['val_accuracy']:.4f} {r['seconds']:6.1f}s "
+                r = evaluate(name, cfg, seeds, args.split, args.train_fraction)
+                print(f"{name:8s} {args.split:7s} {args.train_fraction:g} val {r['val_accuracy']:.4f} {r['seconds']:6.1f}s "
                       f"epochs {r['epochs']} params {r['n_params']} {cfg}", flush=True)
                 log.write(json.dumps({**r, **stamp}) + "\n")
 

@@ -184,11 +184,12 @@ TEXTCAT_OPTIONS = Options([
     _common("freeze_embeddings", False),
     Option("bigrams", "bool", True, "word bigrams as features", flag="--bigrams"),
     Option("embed_ngrams", "bool", "auto", "bigrams get embedding rows too (else: direct connections only); "
-           "auto: for two classes only", auto=True, flag="--embed-ngrams"),
+           "auto: yes, except with more than two classes and 1M training words or more", auto=True,
+           flag="--embed-ngrams"),
     Option("n_buckets", "int", None, "hash bigrams into this many buckets (default: a row per bigram kept)",
            low=1, nullable=True, flag="--n-buckets"),
     Option("max_bigrams", "int", "auto", "keep at most this many bigrams (the most frequent); auto: 200,000 for "
-           "two classes, 100,000 for more", low=1, nullable=True, auto=True, flag="--max-bigrams"),
+           "two classes; for more, 30,000 below 1M training words, else 100,000", low=1, nullable=True, auto=True, flag="--max-bigrams"),
     Option("window", "int", 3, "conv window (words)", low=1, flag="--window"),
     Option("conv_units", "int", 200, "units of the window layer", low=1, flag="--conv-units"),
     Option("conv_pool", "str", "max", "pooling of the window layer over positions", choices=("max", "mean"),
@@ -196,7 +197,7 @@ TEXTCAT_OPTIONS = Options([
     Option("nb_direct", "bool", True, "naive-Bayes-scaled direct connections from words/bigrams to the outputs",
            flag="--nb-direct"),
     Option("nb_style", "str", "auto", "direct connections: averaged (mean) or binarized and pulled towards naive "
-           "Bayes (nbsvm); auto: nbsvm below 10 exclusive classes, mean from 10 and for several labels",
+           "Bayes (nbsvm); auto: nbsvm for two exclusive classes, mean for more and for several labels",
            choices=("auto", "mean", "nbsvm"), flag="--nb-style"),
     _common("hidden_layer_sizes", (), "hidden layer sizes after the document vector, e.g. 100,100 ('' = none)"),
     _common("activation", "relu"),
@@ -218,15 +219,18 @@ TEXTCAT_OPTIONS = Options([
     _common("lr_decay", 0.01),
     _common("alpha", 1e-4, "L2 penalty on weights and embeddings"),
     _common("batch_size", 128),
-    _common("max_iter", 4, "maximum epochs"),
+    _common("max_iter", "auto", "maximum epochs; auto: 30 with early stopping, else 4", auto=True),
     _common("tol", 1e-4),
     _common("n_iter_no_change", 3, "early stopping: epochs without improvement"),
-    _common("early_stopping", False, "hold out --validation-fraction and keep the best epoch (default: all "
-            "--epochs on all the data)"),
+    _common("early_stopping", "auto", "hold out --validation-fraction and keep the best epoch; auto: for "
+            "more than two exclusive classes and fewer than 1M training words (else all --epochs on all the "
+            "data)", auto=True),
     _common("validation_fraction", 0.1),
     Option("monitor", "str", "loss", "validation quantity early stopping watches", choices=("loss", "accuracy"),
            flag="--monitor"),
-    Option("n_models", "int", 1, "networks averaged (ensemble)", low=1, flag="--n-models"),
+    Option("n_models", "int", "auto", "networks averaged (ensemble; with early stopping each holds out a "
+           "different part); auto: 2 for more than two exclusive classes and fewer than 1M training words, "
+           "else 1", low=1, auto=True, flag="--n-models"),
     Option("class_weight", "object", None, "reweight classes in the loss", check=_class_weight, nullable=True,
            flag="--class-weight", cli_choices=("balanced",)),
     Option("threshold", "float", 0.5, "multi-label: a label is predicted at this probability", low=0.0,
@@ -245,10 +249,12 @@ TextCatConfig = TEXTCAT_OPTIONS.make_config("TextCatConfig", """Settings of
     The fields are the estimator's parameters, with the same defaults (see its docstring): one set of
     hyper-parameters for every dataset, chosen on validation data only (``experiments/textcat_tune.py``,
     log in ``experiments/results/textcat_tune.jsonl``): one network, 20-d embeddings of words and bigrams
-    averaged with TF-IDF weights (with more than two classes: 64-d embeddings of the words, the bigrams in the
-    direct connections only, at most 100,000 of them: the ``"auto"`` values), NB-scaled direct connections,
-    Adam at 0.01 decaying as 1 / (1 + 0.01 t) over 4 epochs of batches of 128 on all the training data
-    (issue 11's lean default).""")
+    averaged with TF-IDF weights, NB-scaled direct connections, Adam at 0.01 decaying as 1 / (1 + 0.01 t)
+    over 4 epochs of batches of 128 on all the training data (issue 11's lean default). The ``"auto"`` values
+    depend on the training set (:attr:`ffnlp.tasks.textcat.FFNTextClassifier.AUTO`): with more than two
+    exclusive classes and fewer than 1M words, 64-d embeddings of words and bigrams (at most 30,000) and two
+    networks that stop early, each on a different tenth held out; with more classes and more words, 64-d
+    embeddings of the words only (the bigrams in the direct connections, at most 100,000).""")
 
 
 # ----------------------------------------------------------------------------------------- language model

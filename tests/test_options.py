@@ -103,12 +103,14 @@ def test_presets_validate_and_keep_their_values():
 
 
 def test_textcat_lean_default_is_unchanged():
-    # issue 11's lean default, value for value; the sizes are "auto" (resolved by the number of classes)
+    # issue 11's lean default, value for value; the sizes, epochs, early stopping and the number of networks
+    # are "auto" (resolved from the classes and the training set's size: FFNTextClassifier.AUTO)
     d = TextCatConfig()
     assert (d.embedding_dim, d.embed_ngrams, d.learning_rate_init, d.lr_decay, d.alpha, d.batch_size, d.max_iter,
             d.tol, d.n_iter_no_change, d.early_stopping, d.validation_fraction, d.n_models, d.max_bigrams, d.solver,
             d.hidden_layer_sizes, d.nb_style, d.term_weighting, d.random_state) == \
-        ("auto", "auto", 0.01, 0.01, 1e-4, 128, 4, 1e-4, 3, False, 0.1, 1, "auto", "adam", (), "auto", "tfidf", None)
+        ("auto", "auto", 0.01, 0.01, 1e-4, 128, "auto", 1e-4, 3, "auto", 0.1, "auto", "auto", "adam", (), "auto",
+         "tfidf", None)
 
 
 def test_auto_options_take_auto_or_a_value_and_parse_on_the_cli():
@@ -122,6 +124,12 @@ def test_auto_options_take_auto_or_a_value_and_parse_on_the_cli():
     opt = TEXTCAT_OPTIONS["embedding_dim"]
     assert opt.parse("auto") == "auto" and opt.parse("64") == 64
     assert "'auto'" in opt.problem("big")
+    assert TextCatConfig(max_iter=7, early_stopping=True, n_models=3).n_models == 3
+    for name in ("max_iter", "n_models"):
+        with pytest.raises(ConfigError, match=name):
+            TextCatConfig(**{name: 0})
+        assert TEXTCAT_OPTIONS[name].parse("auto") == "auto" and TEXTCAT_OPTIONS[name].parse("2") == 2
+    assert TEXTCAT_OPTIONS["early_stopping"].parse("auto") == "auto"
 
 
 @pytest.mark.parametrize("task,name,value", list(_cases()))
