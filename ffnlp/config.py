@@ -184,12 +184,12 @@ TEXTCAT_OPTIONS = Options([
     _common("freeze_embeddings", False),
     Option("bigrams", "bool", True, "word bigrams as features", flag="--bigrams"),
     Option("embed_ngrams", "bool", "auto", "bigrams get embedding rows too (else: direct connections only); "
-           "auto: yes, except with more than two classes and 1M training words or more", auto=True,
+           "auto: for two classes, and for more with documents under 50 words on average", auto=True,
            flag="--embed-ngrams"),
     Option("n_buckets", "int", None, "hash bigrams into this many buckets (default: a row per bigram kept)",
            low=1, nullable=True, flag="--n-buckets"),
     Option("max_bigrams", "int", "auto", "keep at most this many bigrams (the most frequent); auto: 200,000 for "
-           "two classes; for more, 30,000 below 1M training words, else 100,000", low=1, nullable=True, auto=True, flag="--max-bigrams"),
+           "two classes; for more, 30,000 when they get embedding rows, else 100,000", low=1, nullable=True, auto=True, flag="--max-bigrams"),
     Option("window", "int", 3, "conv window (words)", low=1, flag="--window"),
     Option("conv_units", "int", 200, "units of the window layer", low=1, flag="--conv-units"),
     Option("conv_pool", "str", "max", "pooling of the window layer over positions", choices=("max", "mean"),
@@ -252,9 +252,9 @@ TextCatConfig = TEXTCAT_OPTIONS.make_config("TextCatConfig", """Settings of
     averaged with TF-IDF weights, NB-scaled direct connections, Adam at 0.01 decaying as 1 / (1 + 0.01 t)
     over 4 epochs of batches of 128 on all the training data (issue 11's lean default). The ``"auto"`` values
     depend on the training set (:attr:`ffnlp.tasks.textcat.FFNTextClassifier.AUTO`): with more than two
-    exclusive classes and fewer than 1M words, 64-d embeddings of words and bigrams (at most 30,000) and two
-    networks that stop early, each on a different tenth held out; with more classes and more words, 64-d
-    embeddings of the words only (the bigrams in the direct connections, at most 100,000).""")
+    classes, 64-d embeddings of the words (the bigrams in the direct connections, at most 100,000); with
+    short documents (under 50 words on average) the 30,000 most frequent bigrams embedded too; and on a small
+    training set (under 1M words), two networks that stop early, each on a different tenth held out.""")
 
 
 # ----------------------------------------------------------------------------------------- language model

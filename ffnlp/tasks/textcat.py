@@ -20,8 +20,9 @@ batches carry them as per-item weights (the networks, assembled in :mod:`ffnlp.t
 parameters only). Batches are cut from flat arrays with NumPy, so the training loop runs no Python code per
 token. The default is lean (issue 11): one network with 20-d embeddings of words and bigrams and the NB
 direct connections, trained for 4 epochs; the ``"auto"`` options adapt it to the training set
-(:attr:`FFNTextClassifier.AUTO`): with more than two classes, 64-d embeddings, and on small sets (under 1M
-words) two networks that stop early. ``doc_vector="conv"``, ``word_dropout`` and model files written before the encoder
+(:attr:`FFNTextClassifier.AUTO`): with more than two classes 64-d embeddings of the words, the bigrams
+embedded too for short documents (under 50 words), and on small sets (under 1M words) two networks that
+stop early. ``doc_vector="conv"``, ``word_dropout`` and model files written before the encoder
 (format 1) read id sequences (:class:`Documents`) instead.
 
 References
@@ -103,15 +104,15 @@ class FFNTextClassifier(FFNClassifierBase):
         Add word bigrams as features (fastText's ``wordNgrams=2``); ``doc_vector="mean"`` only.
     embed_ngrams : bool or "auto", default="auto"
         Give bigrams embedding rows too (averaged with the words, as fastText); with False bigrams feed the
-        direct connections only, which keeps the table small (``doc_vector="mean"``). ``"auto"``: True, except
-        with more than two classes and a training set of :attr:`SMALL_SET_WORDS` words or more.
+        direct connections only, which keeps the table small (``doc_vector="mean"``). ``"auto"``: True for two
+        classes; for more, True for short documents (fewer than :attr:`SHORT_DOC_WORDS` words on average).
     n_buckets : int or None, default=None
         Hash buckets for bigrams, as fastText (``a * 116049371 + b mod n_buckets``); None gives every bigram
         kept from training a row of its own (no collisions; bigrams unseen in training are dropped).
     max_bigrams : int, None or "auto", default="auto"
         With ``n_buckets=None``: keep at most this many bigrams (the most frequent of those seen
-        ``min_count`` times); None: all. ``"auto"``: 200,000 for two classes; for more, 30,000 on a small
-        training set (fewer than :attr:`SMALL_SET_WORDS` words), else 100,000.
+        ``min_count`` times); None: all. ``"auto"``: 200,000 for two classes; for more, 30,000 when they
+        get embedding rows (short documents), else 100,000.
     window, conv_units, conv_pool
         For ``doc_vector="conv"``: window width, hidden units of the window layer, ``"max"`` or ``"mean"``.
     nb_direct : bool, default=True
@@ -164,8 +165,8 @@ class FFNTextClassifier(FFNClassifierBase):
         Hold out ``validation_fraction`` of the training data (stratified), stop when its loss has not
         improved for ``n_iter_no_change`` epochs, and restore the best epoch's weights. A
         ``validation_data`` argument of :meth:`fit` replaces the held-out part. ``"auto"``: True for more
-        than two exclusive classes and a small training set (fewer than :attr:`SMALL_SET_WORDS` words,
-        ``doc_vector="mean"``), else False.
+        than two exclusive classes and a small training set (fewer than :attr:`SMALL_SET_WORDS` words), with
+        ``doc_vector="mean"``; else False.
     validation_fraction : float, default=0.1
     monitor : {"loss", "accuracy"}, default="loss"
         Validation quantity that early stopping watches.
@@ -206,8 +207,9 @@ class FFNTextClassifier(FFNClassifierBase):
     best_epoch_ : int or None
     n_iter_ : int
     embedding_dim_ : int
-    auto_kind_ : {"two", "small", "large"}
-        The column of :attr:`AUTO` that the fit's ``"auto"`` options took (``auto_``: its values).
+    auto_kinds_ : tuple of str
+        The entries of :attr:`AUTO` that the fit's ``"auto"`` options took, e.g. ``("more", "short",
+        "small")`` (``auto_``: the values).
     fit_seconds_ : float
 
     Examples
@@ -388,62 +390,69 @@ class FFNTextClassifier(FFNClassifierBase):
         """``nb_style`` with ``"auto"`` resolved (see :attr:`AUTO`)."""
         return self._auto("nb_style")
 
-    #: The values of the ``"auto"`` options, by kind of training set (issue 11's search on validation data
-    #: only: ``experiments/textcat_tune.py``, log in ``experiments/results/textcat_tune.jsonl``):
+    #: The values of the ``"auto"`` options (issue 11's search on validation data only:
+    #: ``experiments/textcat_tune.py``, log in ``experiments/results/textcat_tune.jsonl``, seeds 3-5):
     #:
-    #: * ``"two"``: two exclusive classes (MR, SST-2, SMS): 20-d embeddings of words and bigrams, NBSVM-style
-    #:   direct connections, 4 epochs of one network on all the data.
-    #: * ``"small"``: more exclusive classes and a small training set, fewer than :attr:`SMALL_SET_WORDS`
-    #:   words (TREC, TREC-50, SST-1): 64-d embeddings of words and of the 30,000 most frequent bigrams,
-    #:   averaged direct connections, and two networks, each stopping early on a different tenth of the data
-    #:   held out (so that together they learn from all of it), up to 30 epochs. Training such a set takes
-    #:   seconds, and the earlier default's accuracy comes back (validation, seeds 3-5: TREC 85.9 against
-    #:   84.7 with the 4-epoch values chosen on 20NG and 86.3 for the earlier three 100-d networks; SST-1
-    #:   41.6, 40.8, 41.6; TREC-50 77.7, 74.5 with the ``"large"`` values). The bigrams: 30,000 did as well
-    #:   as 100,000 (SST-1 41.6 and 41.5) at half the parameters; 10,000 and 20,000 less well (40.8, 41.1).
-    #: * ``"large"``: more classes and a larger training set (20 Newsgroups, 3.3M words): 64-d embeddings of
-    #:   the words only (the bigrams in the direct connections, at most 100,000), averaged direct
-    #:   connections, 4 epochs of one network on all the data (20NG's grouped validation split).
+    #: * ``"two"``: two classes (MR, SST-2, SMS): 20-d embeddings of words and bigrams, NBSVM-style direct
+    #:   connections, 4 epochs of one network on all the data.
+    #: * ``"more"``: more classes (20 Newsgroups' grouped validation split): 64-d embeddings of the words only
+    #:   (the bigrams in the direct connections, at most 100,000), averaged direct connections, 4 epochs of
+    #:   one network. With exclusive classes and ``doc_vector="mean"``, two conditions on the training set
+    #:   add to these:
+    #: * ``"short"``: documents of fewer than :attr:`SHORT_DOC_WORDS` words on average (TREC 10, SST-1 19;
+    #:   20NG 287): the bigrams get embedding rows too, the 30,000 most frequent (30,000 did as well as
+    #:   100,000 on SST-1, 41.6 and 41.5, at half the parameters; 10,000 and 20,000 less, 40.8 and 41.1).
+    #:   On 20NG they hurt, on all of its training part (87.4 against 89.0) as on a quarter (78.4, 80.8).
+    #: * ``"small"``: fewer than :attr:`SMALL_SET_WORDS` words in all (TREC 56,000, SST-1 164,000; 20NG
+    #:   3.3M): two networks, each stopping early (up to 30 epochs) on a different tenth of the data held
+    #:   out, so that together they learn from all of it. On such a set that takes seconds (on 20NG it
+    #:   would double the file, beyond issue 11's 100 MB). With both, the earlier default's accuracy comes
+    #:   back: TREC 85.9 (84.7 with 4 epochs and the NBSVM style, as before; the earlier three 100-d
+    #:   networks 86.3), SST-1 41.6 (40.8; 41.6), TREC-50 77.7 (74.5); a quarter of 20NG 81.8 (80.8).
     #:
-    #: ``max_iter="auto"`` is 30 with early stopping (set or "auto"), else 4. Several labels per document, and
-    #: ``doc_vector="conv"`` (the rule was searched for the averaging model), use ``"two"`` or ``"large"`` by
-    #: the number of classes, with averaged direct connections for several labels.
+    #: ``max_iter="auto"`` is 30 with early stopping (set or "auto"), else 4. Several labels per document
+    #: take the ``"two"`` or ``"more"`` values by their number, with averaged direct connections.
     AUTO = {
         "two": {"embedding_dim": 20, "embed_ngrams": True, "max_bigrams": 200000, "nb_style": "nbsvm",
                 "early_stopping": False, "n_models": 1},
-        "small": {"embedding_dim": 64, "embed_ngrams": True, "max_bigrams": 30000, "nb_style": "mean",
-                  "early_stopping": True, "n_models": 2},
-        "large": {"embedding_dim": 64, "embed_ngrams": False, "max_bigrams": 100000, "nb_style": "mean",
-                  "early_stopping": False, "n_models": 1},
+        "more": {"embedding_dim": 64, "embed_ngrams": False, "max_bigrams": 100000, "nb_style": "mean",
+                 "early_stopping": False, "n_models": 1},
+        "short": {"embed_ngrams": True, "max_bigrams": 30000},
+        "small": {"early_stopping": True, "n_models": 2},
     }
-    #: A training set of fewer words (whitespace-separated, counted at fit) with more than two classes is
-    #: ``"small"`` (TREC has 56,000 words, SST-1 164,000, 20 Newsgroups 3.3M).
+    #: A training set with fewer words (whitespace-separated, counted at fit) than this is ``"small"``.
     SMALL_SET_WORDS = 1_000_000
+    #: Documents with fewer words than this on average are ``"short"``.
+    SHORT_DOC_WORDS = 50
 
-    def _auto_kind(self, n_words=None) -> str:
-        """The :attr:`AUTO` column of a training set of ``n_words`` words (None: unknown, not small)."""
+    def _auto_kinds(self, n_words=None, n_docs=None) -> tuple:
+        """The :attr:`AUTO` entries that apply to a training set of ``n_docs`` documents of ``n_words`` words
+        (None: unknown, neither short nor small), in order."""
         classes = getattr(self, "classes_", None)
         if classes is None or len(classes) == 2:
-            return "two"
-        small = (self.doc_vector == "mean" and not getattr(self, "multilabel_", False)
-                 and n_words is not None and n_words < self.SMALL_SET_WORDS)
-        return "small" if small else "large"
+            return ("two",)
+        kinds = ["more"]
+        if self.doc_vector == "mean" and not getattr(self, "multilabel_", False) and n_docs:
+            if n_words / n_docs < self.SHORT_DOC_WORDS:
+                kinds.append("short")
+            if n_words < self.SMALL_SET_WORDS:
+                kinds.append("small")
+        return tuple(kinds)
 
     def _resolve_auto(self, X):
-        """Fix the ``"auto"`` values for a fit on documents ``X`` (the classes known): ``auto_kind_``, ``auto_``."""
-        n = 0
-        for doc in X:         # counted up to the threshold only
-            n += len(doc.split()) if isinstance(doc, str) else len(doc)
-            if n >= self.SMALL_SET_WORDS:
-                break
-        self.auto_kind_ = self._auto_kind(n)
-        self.auto_ = dict(self.AUTO[self.auto_kind_])
+        """Fix the ``"auto"`` values for a fit on documents ``X`` (the classes known): ``auto_kinds_``, ``auto_``."""
+        n_words = sum(len(doc.split()) if isinstance(doc, str) else len(doc) for doc in X)
+        self.auto_kinds_ = self._auto_kinds(n_words, len(X))
+        self.auto_ = {}
+        for kind in self.auto_kinds_:
+            self.auto_.update(self.AUTO[kind])
         if self.multilabel_:
             self.auto_["nb_style"] = "mean"     # several labels per document: one-vs-rest, averaged
 
     def _auto(self, name):
         """Parameter ``name`` with ``"auto"`` resolved (:attr:`AUTO`; the two-class values before the classes
-        are known, the ``"large"`` ones on a loaded model that kept no record)."""
+        are known; on a loaded model, which kept no record, its own number of networks, else the ``"two"`` or
+        ``"more"`` values)."""
         value = getattr(self, name)
         if not (isinstance(value, str) and value == "auto"):
             return value
@@ -451,7 +460,9 @@ class FFNTextClassifier(FFNClassifierBase):
             return 30 if self._auto("early_stopping") else 4
         if name == "n_models" and getattr(self, "members_", None) and getattr(self, "auto_", None) is None:
             return len(self.members_)          # a loaded model: its own members
-        resolved = getattr(self, "auto_", None) or self.AUTO[self._auto_kind()]
+        resolved = getattr(self, "auto_", None)
+        if resolved is None:
+            resolved = {k: v for kind in self._auto_kinds() for k, v in self.AUTO[kind].items()}
         return resolved[name]
 
     def _idf(self, docs):

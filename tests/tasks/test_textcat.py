@@ -325,22 +325,22 @@ def _direct(clf):
     return next(layer for layer in clf.model_.walk() if isinstance(layer, DirectBag))
 
 
-def test_auto_options_follow_the_number_of_classes_and_the_size_of_the_training_set(binary_data, monkeypatch):
-    """Two classes: 20-d embeddings with bigram rows (200,000), nbsvm style, 4 epochs of one network; more on a
-    small set: 64-d with bigram rows (30,000), mean style, two networks stopping early (up to 30 epochs); more on
-    a large set: 64-d of the words only (bigrams in the direct connections, 100,000), mean style, 4 epochs of one."""
+def test_auto_options_follow_the_classes_and_the_training_set(binary_data, monkeypatch):
+    """Two classes: 20-d embeddings with bigram rows (200,000), nbsvm style, 4 epochs of one network. More: 64-d
+    embeddings of the words (bigrams in the direct connections, 100,000), mean style, 4 epochs of one network;
+    short documents add bigram rows (30,000), a small set two networks stopping early (up to 30 epochs)."""
     (X, y), (Xt, yt) = binary_data
     auto = {"embedding_dim": "auto", "max_iter": "auto", "early_stopping": "auto", "n_models": "auto"}
     fast = {**FAST, **auto}
     clf = FFNTextClassifier(**fast).fit(X, y)
-    assert clf.auto_kind_ == "two" and clf.nb_style == "auto"
+    assert clf.auto_kinds_ == ("two",) and clf.nb_style == "auto"
     assert clf.encoder_.direct_pooling == "presence" and _direct(clf).residual
     assert clf.embedding_dim_ == 20 and clf.encoder_.embed_ngrams and clf.encoder_.max_bigrams == 200000
     assert len(clf.members_) == 1 and clf.n_iter_ == 4 and clf.best_epoch_ is None     # all the data, 4 epochs
     assert clf.score(Xt, yt) > 0.8
-    X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)
+    X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)      # 240 documents of 6-10 words
     clf3 = FFNTextClassifier(**fast).fit(X3, y3)
-    assert clf3.auto_kind_ == "small" and clf3.encoder_.nb == "ovr" and not _direct(clf3).residual
+    assert clf3.auto_kinds_ == ("more", "short", "small") and clf3.encoder_.nb == "ovr" and not _direct(clf3).residual
     assert clf3.embedding_dim_ == 64 and clf3.encoder_.embed_ngrams and clf3.encoder_.max_bigrams == 30000
     assert len(clf3.members_) == 2 and clf3.best_epoch_ is not None and clf3._auto("max_iter") == 30
     assert clf3.get_params()["embedding_dim"] == "auto" and clf3.get_params()["n_models"] == "auto"  # as set
@@ -348,16 +348,22 @@ def test_auto_options_follow_the_number_of_classes_and_the_size_of_the_training_
     X10 = [f"the {FILLER[i % 7]} cue{i % 10} film" for i in range(300)]
     y10 = [f"c{i % 10}" for i in range(300)]
     clf10 = FFNTextClassifier(**fast).fit(X10, y10)
-    assert clf10.auto_kind_ == "small" and clf10.encoder_.direct_pooling == "mean" and not _direct(clf10).residual
+    assert clf10.auto_kinds_ == ("more", "short", "small") and clf10.encoder_.direct_pooling == "mean"
     assert clf10.encoder_.nb == "ovr" and clf10.encoder_.nb_ratios_.shape == (clf10.encoder_.n_features_, 10)
+    words = len(" ".join(X3).split())
     with monkeypatch.context() as m:                 # the same documents counted as a large set
-        m.setattr(FFNTextClassifier, "SMALL_SET_WORDS", len(" ".join(X3).split()))
+        m.setattr(FFNTextClassifier, "SMALL_SET_WORDS", words)
         big = FFNTextClassifier(**fast).fit(X3, y3)
-        assert big.auto_kind_ == "large" and big.encoder_.nb == "ovr" and not _direct(big).residual
-        assert big.embedding_dim_ == 64 and not big.encoder_.embed_ngrams and big.encoder_.max_bigrams == 100000
+        assert big.auto_kinds_ == ("more", "short") and big.encoder_.embed_ngrams and big.encoder_.max_bigrams == 30000
         assert len(big.members_) == 1 and big.n_iter_ == 4 and big.best_epoch_ is None
-        m.setattr(FFNTextClassifier, "SMALL_SET_WORDS", len(" ".join(X3).split()) + 1)
-        assert FFNTextClassifier(**fast).fit(X3, y3).auto_kind_ == "small"
+        m.setattr(FFNTextClassifier, "SHORT_DOC_WORDS", words / len(X3))       # ... of long documents
+        both = FFNTextClassifier(**fast).fit(X3, y3)
+        assert both.auto_kinds_ == ("more",) and both.encoder_.nb == "ovr" and not _direct(both).residual
+        assert both.embedding_dim_ == 64 and not both.encoder_.embed_ngrams and both.encoder_.max_bigrams == 100000
+        assert len(both.members_) == 1 and both.n_iter_ == 4
+        m.setattr(FFNTextClassifier, "SMALL_SET_WORDS", words + 1)
+        long = FFNTextClassifier(**fast).fit(X3, y3)
+        assert long.auto_kinds_ == ("more", "small") and not long.encoder_.embed_ngrams and len(long.members_) == 2
     # values that are set win over the rule
     clf3m = FFNTextClassifier(**FAST).fit(X3, y3)
     assert len(clf3m.members_) == 1 and clf3m.embedding_dim_ == 16
@@ -371,15 +377,15 @@ def test_auto_options_follow_the_number_of_classes_and_the_size_of_the_training_
 
 
 def test_auto_options_of_several_labels_and_of_a_loaded_model(tmp_path):
-    """Several labels per document: the averaged style, the two-class or large-set values; a loaded model keeps
+    """Several labels per document: the averaged style, the two-class or "more" values; a loaded model keeps
     training its own number of networks."""
     X, y = make_texts(240, classes=("pos", "neg", "mid"), seed=5)
     auto = {**FAST, "max_iter": "auto", "early_stopping": "auto", "n_models": "auto"}
     multi = FFNTextClassifier(**auto).fit(X, [[c] if i % 2 else [c, "mid"] for i, c in enumerate(y)])
-    assert multi.multilabel_ and multi.auto_kind_ == "large" and multi.encoder_.direct_pooling == "mean"
+    assert multi.multilabel_ and multi.auto_kinds_ == ("more",) and multi.encoder_.direct_pooling == "mean"
     assert len(multi.members_) == 1 and multi.best_epoch_ is None
     two = FFNTextClassifier(**auto).fit(X, [[c] for c in ("a", "b") * 120])
-    assert two.auto_kind_ == "two" and two.encoder_.direct_pooling == "mean" and not _direct(two).residual
+    assert two.auto_kinds_ == ("two",) and two.encoder_.direct_pooling == "mean" and not _direct(two).residual
     clf = FFNTextClassifier(**auto).fit(X, y)
     again = load_textcat_model(clf.save(tmp_path / "m.npz"))
     assert len(again.members_) == 2
