@@ -176,8 +176,8 @@ def evaluate(name: str, config, seeds=(0,), split: str = "random", fraction: flo
         epochs.append(fits[0][3] if len(fits) == 1 else [f[3] for f in fits])
         params.append(fits[0][4] if len(fits) == 1 else sum((f[4] or 0) for f in fits))
     extra = {} if fraction == 1.0 else {"train_fraction": fraction}
-    return {"dataset": name, "split": split, **extra, "val_accuracy": float(np.mean(accs)), "seconds": float(np.mean(secs)),
-            "epochs": epochs, "n_params": params[0], "config": config}
+    return {"dataset": name, "split": split, **extra, "val_accuracy": float(np.mean(accs)),
+            "seconds": float(np.mean(secs)), "epochs": epochs, "n_params": params[0], "config": config}
 
 
 def main(argv=None):
@@ -204,7 +204,8 @@ def main(argv=None):
         for cfg in configs:
             for name in args.datasets.split(","):
                 r = evaluate(name, cfg, seeds, args.split, args.train_fraction)
-                print(f"{name:8s} {args.split:7s} {args.train_fraction:g} val {r['val_accuracy']:.4f} {r['seconds']:6.1f}s "
+                print(f"{name:8s} {args.split:7s} {args.train_fraction:g} val {r['val_accuracy']:.4f} "
+                      f"{r['seconds']:6.1f}s "
                       f"epochs {r['epochs']} params {r['n_params']} {cfg}", flush=True)
                 log.write(json.dumps({**r, **stamp}) + "\n")
 

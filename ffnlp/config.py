@@ -189,7 +189,8 @@ TEXTCAT_OPTIONS = Options([
     Option("n_buckets", "int", None, "hash bigrams into this many buckets (default: a row per bigram kept)",
            low=1, nullable=True, flag="--n-buckets"),
     Option("max_bigrams", "int", "auto", "keep at most this many bigrams (the most frequent); auto: 200,000 for "
-           "two classes; for more, 30,000 when they get embedding rows, else 100,000", low=1, nullable=True, auto=True, flag="--max-bigrams"),
+           "two classes; for more, 30,000 when they get embedding rows, else 100,000", low=1, nullable=True,
+           auto=True, flag="--max-bigrams"),
     Option("window", "int", 3, "conv window (words)", low=1, flag="--window"),
     Option("conv_units", "int", 200, "units of the window layer", low=1, flag="--conv-units"),
     Option("conv_pool", "str", "max", "pooling of the window layer over positions", choices=("max", "mean"),

@@ -93,8 +93,8 @@ class FFNTextClassifier(FFNClassifierBase):
         Document vector: the average of word (and bigram) embeddings, or the windowed layer pooled over
         positions (see the module docstring).
     embedding_dim : int or "auto", default="auto"
-        ``"auto"``: 20 for two classes, 64 for more (:attr:`AUTO` gives every ``"auto"`` value). Ignored when ``embeddings`` is a file (its vectors' size
-        is used).
+        ``"auto"``: 20 for two classes, 64 for more (:attr:`AUTO` gives every ``"auto"`` value). Ignored
+        when ``embeddings`` is a file (its vectors' size is used).
     embeddings : {"random", "word2vec"} or path, default="random"
         Initial word vectors: random, a gensim Word2Vec (skip-gram) trained on the training texts, or a
         word2vec-format file (text, or binary when the name ends in ``.bin``).
