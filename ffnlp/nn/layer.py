@@ -121,18 +121,19 @@ class Layer:
         if grad:
             self.grads[name] = self.ops.alloc_like(self.params[name])
 
-    def _keep_row_grads(self, key, rows, G, first_free=0) -> bool:
+    def _compact(self, key) -> bool:
+        """Whether this backward pass keeps the gradient of ``params[key]``'s rows compact (see
+        :attr:`compact_grads`): an optimizer reads them so, and no earlier pass of the step touched them."""
+        return self.compact_grads and key not in self.sparse
+
+    def _keep_row_grads(self, key, rows, G, first_free=0) -> None:
         """Keep the gradient ``G`` (k, ...) of the distinct sorted host ``rows`` (k,) of ``params[key]``
-        compact (see :attr:`compact_grads`) when this is the first backward pass of the step to touch the
-        parameter; returns False (nothing done) otherwise, and the caller adds ``G`` into ``grads[key]``."""
-        if not self.compact_grads or key in self.sparse or not isinstance(rows, np.ndarray):
-            return False
+        compact (when :meth:`_compact`); rows below ``first_free`` (frozen) are dropped."""
         if first_free:
             keep = rows >= first_free
             rows, G = rows[keep], G[keep]
         self.sparse[key] = rows
         self.row_grads[key] = G
-        return True
 
     def fold_row_grads(self, key=None) -> None:
         """Add the compact row gradients of ``key`` (every key when None) into ``grads``; the touched rows stay
@@ -140,8 +141,7 @@ class Layer:
         for k in [key] if key is not None else list(self.row_grads):
             G = self.row_grads.pop(k, None)
             if G is not None and G.shape[0]:
-                rows, table = self.sparse[k], self.grads[k]
-                self.ops.put_rows(table, rows, self.ops.take_rows(table, rows) + G)
+                self.ops.add_rows(self.grads[k], self.sparse[k], G)
 
     def _touch(self, key, ids, rows, first_free=0):
         """Record the rows of ``params[key]`` that a backward pass touched, for lazy optimizer updates:
@@ -180,6 +180,7 @@ class Layer:
             layer.params = {k: ops.asarray(old.to_host(v)) for k, v in layer.params.items()}
             layer.grads = {k: ops.alloc_like(v) for k, v in layer.params.items()}
             layer.row_grads = {}
+            layer.compact_grads = False      # until an optimizer binds the layer on its new backend
             for name in layer.const_arrays:
                 value = getattr(layer, name, None)
                 if value is not None:

@@ -59,7 +59,8 @@ def _weighted_bag(layer, ids, w, lengths):
         if not layer.trainable:
             return None
         G = plan.apply_T(dY)                                               # (n_rows, embedding_dim)
-        if getattr(plan, "distinct", False) and layer._keep_row_grads("E", plan.rows, G, layer.n_frozen):
+        if getattr(plan, "distinct", False) and layer._compact("E"):
+            layer._keep_row_grads("E", plan.rows, G, layer.n_frozen)
             return None
         if layer.n_frozen:
             G = G * (plan.rows >= layer.n_frozen)[:, None]
@@ -548,10 +549,9 @@ class DirectBag(Layer):
         def backprop(dY):
             assert dY.shape == Y.shape, f"DirectBag.backprop: dY {dY.shape} != Y {Y.shape}"
             G = ops.repeat_rows(dY, lengths, ids.shape[0]) * S               # (N, n_out)
-            if self.compact_grads and "U" not in self.sparse and ops.compact_row_grads:
-                rows, summed = ops.sum_rows(ids, G)                           # (k,), (k, n_out)
-                if self._keep_row_grads("U", rows, summed):
-                    return None
+            if self._compact("U"):
+                self._keep_row_grads("U", *ops.sum_rows(ids, G))              # (k,) rows, (k, n_out) sums
+                return None
             rows = ops.scatter_add(self.grads["U"], ids, G)
             self._touch("U", ids, rows)
             return None

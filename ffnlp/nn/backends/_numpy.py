@@ -199,6 +199,10 @@ class Ops:
         """``table[ids] = values`` (scatter of rows; ``ids`` distinct)."""
         table[ids] = values
 
+    def add_rows(self, table, ids, values):
+        """``table[ids] += values`` for distinct ``ids`` (no repeats to add up)."""
+        table[ids] += values
+
     #: Whether row-wise parameters keep compact row gradients (host row ids; the CPU backend's).
     compact_row_grads = False
 
@@ -340,7 +344,7 @@ class Ops:
         """``table[plan.rows] += G`` (G from ``plan.apply_T``), repeated rows adding up; returns the touched
         rows as :meth:`scatter_add` does. A plan over distinct rows (the CPU's) needs no sort."""
         if getattr(plan, "distinct", False):
-            self.put_rows(table, plan.rows, self.take_rows(table, plan.rows) + G)
+            self.add_rows(table, plan.rows, G)
             return plan.rows if self.sparse_updates else None
         return self.scatter_add(table, plan.rows, G)
 
@@ -430,11 +434,13 @@ class NumpyOps(Ops):
         starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
         return sids[starts], np.add.reduceat(updates[order], starts, axis=0)
 
+    def add_rows(self, table, ids, values):
+        self.put_rows(table, ids, self.take_rows(table, ids) + values)
+
     def _scatter_add(self, table, ids, updates):
         rows, summed = self.sum_rows(ids, updates)
-        self.put_rows(table, rows, self.take_rows(table, rows) + summed)
+        self.add_rows(table, rows, summed)
         return rows
-
 
     def scatter_add(self, table, ids, updates):
         ids = np.asarray(ids).reshape(-1)
