@@ -441,8 +441,9 @@ class FFNTextClassifier(FFNClassifierBase):
 
     def _resolve_auto(self, X):
         """Fix the ``"auto"`` values for a fit on documents ``X`` (the classes known): ``auto_kinds_``, ``auto_``."""
-        n_words = sum(len(doc.split()) if isinstance(doc, str) else len(doc) for doc in X)
-        self.auto_kinds_ = self._auto_kinds(n_words, len(X))
+        counted = len(self.classes_) > 2      # the "short" and "small" entries apply only then
+        n_words = sum(len(doc.split()) if isinstance(doc, str) else len(doc) for doc in X) if counted else None
+        self.auto_kinds_ = self._auto_kinds(n_words, len(X) if counted else None)
         self.auto_ = {}
         for kind in self.auto_kinds_:
             self.auto_.update(self.AUTO[kind])
