@@ -533,10 +533,14 @@ class FFNTextClassifier(FFNClassifierBase):
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
         if self.class_weight is not None and not self.multilabel_:
             cw = self.class_weight
-            if isinstance(cw, dict):  # keys may arrive as strings from a JSON config
-                lookup = {str(k): v for k, v in cw.items()}
-                cw = {c: lookup.get(str(c), 1.0) for c in self.classes_}
-            w = compute_sample_weight(cw, np.asarray(y)).astype(np.float32)
+            if isinstance(cw, dict):
+                # keys may arrive as strings from a JSON config; looked up here, as scikit-learn turns
+                # labels that read as integers ("0".."4" of SST) into ints and then misses string keys
+                lookup = {str(k): float(v) for k, v in cw.items()}
+                per_class = np.array([lookup.get(str(c), 1.0) for c in self.classes_], dtype=np.float32)
+                w = per_class[self._encoder.transform(np.asarray(y))]
+            else:
+                w = compute_sample_weight(cw, np.asarray(y)).astype(np.float32)
             sw = w if sw is None else sw * w
         return sw
 

@@ -204,6 +204,23 @@ def test_class_weight_balanced_favours_the_rare_class():
     assert balanced > plain
 
 
+def test_class_weight_dict_with_digit_labels():
+    # SST's labels are the strings "0".."4": scikit-learn's compute_sample_weight reads them as ints and
+    # rejected a dict keyed by the strings (or by the ints, as JSON gives them)
+    X, y = make_texts(200)
+    y = ["1" if lab == "pos" else "0" for lab in y]
+    rng = np.random.default_rng(5)
+    Xt = [" ".join(rng.choice(FILLER, size=6)) for _ in range(50)]   # no cue: the prior decides
+    kw = {**FAST, "max_iter": 4, "early_stopping": False}
+    plain = FFNTextClassifier(**kw).fit(X, y).predict_proba(Xt)[:, 1].mean()
+    for cw in ({"0": 1.0, "1": 5.0}, {0: 1.0, 1: 5.0}):
+        clf = FFNTextClassifier(**kw, class_weight=cw).fit(X, y)
+        assert clf.predict_proba(Xt)[:, 1].mean() > plain + 0.01
+    # a class the dict leaves out weighs 1, as in scikit-learn
+    lean = FFNTextClassifier(**kw, class_weight={"0": 5.0}).fit(X, y).predict_proba(Xt)[:, 1].mean()
+    assert lean < plain - 0.01
+
+
 def test_multilabel_sigmoid_with_threshold():
     X, y = make_texts(300, classes=("pos", "neg", "mid"))
     rng = np.random.default_rng(0)
