@@ -8,7 +8,9 @@ draws the same shuffled global batches (the same seed); :class:`DataParallel`, a
 * gives each process its contiguous share of every global batch (``shard``);
 * replaces each process's batch loss by the global batch's mean (``on_loss``: ``sum_r n_r loss_r / B``),
   so the history is the same everywhere and a NaN on one process stops all of them;
-* scales each process's gradients by ``n_r / B`` (every loss divides by its own batch size ``n_r``) and
+* (``balance``, off by default) sizes the shares by the processes' measured speeds;
+* scales each process's gradients by ``n_r / B`` (every loss divides by its own batch size ``n_r``; a
+  split output, below, takes them at ``1 / B`` already) and
   sums them (``on_gradients``): the optimizer's flat dense buffers with one buffer ``Allreduce``
   (``IN_PLACE``) per dtype; a table with touched rows (embeddings; lazy output rows) by exchanging only
   those rows (``Allgather`` of the counts, ``Allgatherv`` of the ids and the rows, a local scatter-add in
@@ -53,6 +55,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from contextlib import ExitStack, contextmanager
 
 import numpy as np
@@ -104,6 +107,27 @@ def share(n: int, rank: int, size: int) -> tuple[int, int]:
     return n * rank // size, n * (rank + 1) // size
 
 
+class _TimedComm:
+    """A communicator that adds the seconds spent in its calls to ``seconds`` (the waits and transfers of a
+    process, which :class:`DataParallel`'s balancing subtracts from a step's time)."""
+
+    def __init__(self, comm):
+        self._comm, self.seconds = comm, 0.0
+
+    def __getattr__(self, name):
+        attr = getattr(self._comm, name)
+        if not callable(attr) or name.startswith("Get"):
+            return attr
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+        return timed
+
+
 class DataParallel(Callback):
     """The gradient exchange of a synchronous data-parallel run of :func:`~ffnlp.nn.training.fit`.
 
@@ -122,6 +146,20 @@ class DataParallel(Callback):
         Split the dense optimizer step across the processes (reduce-scatter, update, allgather) instead of
         an allreduce and the whole step on every process, where the buffers are host (NumPy) arrays (a
         device's go through one allreduce, as with False).
+    balance : bool, default=False
+        Size each process's share of a batch by its measured speed instead of evenly: after every step the
+        processes exchange their compute seconds (the step's time less the time spent in communication,
+        in the stop flag's allreduce, so no message is added), and each share moves towards equal times
+        (``share_r *= 1 - GAIN * (T_r - mean T) / mean T`` on a moving average ``T`` of the times, at least
+        ``MIN_SHARE`` of an even share). Every process computes the same shares from the same numbers. On
+        a machine whose cores run at different speeds (a shared VM; a mixed cluster), an even split makes
+        every step wait for the slowest process. The shares change the order of float sums, not the
+        result beyond float rounding, but a run no longer repeats bit for bit (the shares follow the
+        timings); with False it does, given the same number of processes. On the 2-core VM, whose two
+        cores' speeds drift apart and back within seconds, it made no measurable difference (PTB at 2
+        processes, balancing switched on and off every 25 steps within one run: median steps of 16.1 and
+        16.2 ms, 2026-12-01), so it is off by default; it is for a lasting difference (a mixed cluster,
+        a loaded node: a process slowed by 20 ms a step gets a smaller share, as the tests check).
 
     Attributes
     ----------
@@ -132,16 +170,28 @@ class DataParallel(Callback):
         and its allgather, counts its buffer once), ``comm_seconds``.
     """
 
+    #: Balancing (``balance``): the step's weight of the newest compute times in their moving average, the
+    #: correction's gain, and the smallest share as a fraction of an even one.
+    EMA, GAIN, MIN_SHARE = 0.1, 0.1, 0.25
+    #: Steps of each run that balancing ignores.
+    WARMUP = 2
+
     def __init__(self, comm=None, *, sparse: str = "auto", shard_optimizer: bool = True,
-                 output_parallel: bool = True):
+                 output_parallel: bool = True, balance: bool = False):
         if sparse not in ("auto", "rows", "dense"):
             raise ValueError(f"sparse must be 'auto', 'rows' or 'dense', got {sparse!r}")
         self.shard_optimizer = bool(shard_optimizer)
         self.output_parallel = bool(output_parallel)
         self.output_shard = None
         self.MPI = _mpi()
-        self.comm = comm if comm is not None else self.MPI.COMM_WORLD
+        self.comm = _TimedComm(comm if comm is not None else self.MPI.COMM_WORLD)
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
+        self.balance = bool(balance)
+        self.weights = np.full(self.world_size, 1.0 / self.world_size)   # each process's fraction of a batch
+        self._times = None                    # moving average of the processes' compute seconds per step
+        self._measured = 0
+        self._step_start = None
+        self._counts = None                   # this batch's shares
         self.sparse = sparse
         self._shard_dense = False
         self._n_local, self._n_global = 0, 0
@@ -154,6 +204,8 @@ class DataParallel(Callback):
     # -- fit hooks -----------------------------------------------------------------------------------
     def on_train_begin(self, state):
         self.stats = {"steps": 0, "sharded_steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
+        self.weights = np.full(self.world_size, 1.0 / self.world_size)
+        self._times, self._measured, self._step_start, self._counts = None, 0, None, None
         state.extra["world_size"] = self.world_size
         state.extra["rank"] = self.rank
         self.output_shard = None
@@ -182,19 +234,30 @@ class DataParallel(Callback):
             logger.info("data-parallel: %d processes, global batch %d (%s per process)", self.world_size, len(idx),
                         "-".join(sorted({str(h - lo) for lo, h in (share(len(idx), r, self.world_size)
                                                                    for r in range(self.world_size))})))
-        lo, hi = share(len(idx), self.rank, self.world_size)
+        self._counts = self.share_counts(len(idx))
+        lo = int(self._counts[:self.rank].sum())
+        hi = lo + int(self._counts[self.rank])
         self._n_local, self._n_global = hi - lo, len(idx)
+        self._step_start = (time.perf_counter(), self.comm.seconds)
         return idx[lo:hi]
+
+    def share_counts(self, n: int) -> np.ndarray:
+        """Each process's share of a batch of ``n`` (contiguous, in rank order): even (:func:`share`) without
+        ``balance``, else in proportion to :attr:`weights`, every process getting one where ``n`` allows."""
+        N = self.world_size
+        if not self.balance or n < N:
+            return np.array([hi - lo for lo, hi in (share(n, r, N) for r in range(N))], np.int64)
+        cuts = np.rint(np.cumsum(self.weights) * (n - N)).astype(np.int64)
+        cuts[-1] = n - N
+        return np.diff(np.concatenate([[0], cuts])) + 1
 
     def on_loss(self, state, value):
         op = self.output_shard
-        if op is not None:
+        if op is not None:       # the shard's exchange summed the loss already
             if not self._n_local:      # no share of this batch: still take part, for the rows it owns
                 op.loss(np.zeros((0, op.layer.n_in), op.layer.params["Wt"].dtype), np.zeros(0, np.int64))
-            total = op.last_sum         # the share's class terms and the own rows' word terms
-        else:
-            total = value * self._n_local if self._n_local else 0.0
-        buf = np.array([total], dtype=np.float64)
+            return op.last_sum / max(self._n_global, 1)
+        buf = np.array([value * self._n_local if self._n_local else 0.0], dtype=np.float64)
         self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
         return float(buf[0]) / max(self._n_global, 1)
 
@@ -206,7 +269,10 @@ class DataParallel(Callback):
         # The optimizer flattens its dense parameters on first use; bind it now so the flat buffers exist.
         if opt._model is not root or not all(g.intact() for g in opt._groups):
             opt._bind(root)
-        scale = self._n_local / max(self._n_global, 1)
+        op = self.output_shard
+        # every gradient is at the global batch's mean already when the output is split (its input gradients
+        # are); else each process's loss divided by its own share
+        scale = 1.0 if op is not None else self._n_local / max(self._n_global, 1)
         shard = self.shard_optimizer and self.world_size > 1 and all(isinstance(g.grad, np.ndarray)
                                                                      for g in opt._groups)
         self._shard_dense = shard
@@ -219,7 +285,6 @@ class DataParallel(Callback):
             else:
                 self._allreduce(root.ops, g.grad)
             self.stats["dense_bytes"] += int(g.grad.nbytes)
-        op = self.output_shard
         if op is not None:
             op.optimizer = opt
         for layer, key in opt._sparse:
@@ -233,6 +298,7 @@ class DataParallel(Callback):
         self.stats["comm_seconds"] += time.perf_counter() - t0
 
     def on_train_end(self, state):
+        self.stats["shares"] = [round(float(w), 4) for w in self.weights]
         opt = state.optimizer
         if getattr(opt, "partition", None) is self:   # every process leaves with the whole optimizer state
             for i, g in enumerate(opt._groups):
@@ -292,14 +358,34 @@ class DataParallel(Callback):
         return first_validates
 
     def on_sync(self, state):
-        flag = np.array([1 if state.stop else 0], dtype=np.int32)
+        # the stop flag, and each process's compute seconds in the step that ended (0 after an epoch's end)
+        flag = np.zeros(1 + self.world_size, dtype=np.float64)
+        flag[0] = 1.0 if state.stop else 0.0
+        measured = self._step_start is not None
+        if measured:
+            t0, waited = self._step_start
+            flag[1 + self.rank] = max(time.perf_counter() - t0 - (self.comm.seconds - waited), 1e-9)
+            self._step_start = None
         self.comm.Allreduce(self.MPI.IN_PLACE, flag, op=self.MPI.SUM)
+        if measured and self.balance and (flag[1:] > 0).all():
+            self._rebalance(flag[1:])
         if flag[0]:
             reasons = self.comm.allgather(state.stop_reason if state.stop else None)
             state.stop = True
             state.stop_reason = next((r for r in reasons if r), state.stop_reason or "stopped by another process")
         if self.output_shard is not None and (state.stop or state.batch >= state.n_batches):
             self.output_shard.gather()      # the epoch ends: validation, the best epoch and checkpoints see it all
+
+    def _rebalance(self, times):
+        """Move the shares towards equal compute times (the same numbers, so the same shares, everywhere)."""
+        self._measured += 1
+        if self._measured <= self.WARMUP:         # the first steps bind the optimizer and warm the caches
+            return
+        self._times = times if self._times is None else (1 - self.EMA) * self._times + self.EMA * times
+        mean = self._times.mean()
+        w = self.weights * (1.0 - self.GAIN * (self._times - mean) / mean)
+        w = np.maximum(w, self.MIN_SHARE / self.world_size)
+        self.weights = w / w.sum()
 
     # -- exchanges ---------------------------------------------------------------------------------
     def _allreduce(self, ops, buf):
@@ -374,38 +460,51 @@ class OutputShard:
 
     Process ``r`` owns a contiguous block of whole classes (so the within-class softmax of an example needs
     one process), cut at the first batch so that each process has the same expected work per step: a
-    class costs ``size * (examples of it in the batch + ROW_COST)``, its within-class products for the
-    examples that need them plus the optimizer's update of its rows (``ROW_COST``: an update of one row of
-    400 costs about 1.25 within-class entries on the 2-core VM; an even cut by rows gave the first of two
-    processes 75% of PTB's within-class work). Dealing the classes out one by one instead (snake order by
-    work) balanced both parts but fragmented the own rows into about K / N runs, and its optimizer step cost
-    as much more as the word part saved (profiled on PTB at 2 processes). The parameters are the same on
-    every process at the start, so the cut moves nothing. :meth:`loss`, called by the layer in place of its own, takes the process's share
-    ``(X, y)``:
+    class costs ``size * (examples of it in the batch + ROW_COST) + PRESENT_COST`` (if present), its
+    within-class products for the examples that need them, the optimizer's update of its rows and the
+    fixed cost of one product per class present, in units of one within-class entry (measured on PTB's
+    output on the 2-core VM, one BLAS thread, 2026-12-01: an entry 241 ns, a class present 12.8 us, the
+    update of a row of 400 449 ns, a class-softmax entry 31 ns). An even cut by rows gave the first of
+    two processes 75% of PTB's within-class work. Dealing the classes out one by one instead (snake order
+    by work) balanced both parts but fragmented the own rows into about K / N runs, and its optimizer step
+    cost as much more as the word part saved (profiled on PTB at 2 processes). The parameters are the same
+    on every process at the start, so the cut moves nothing. :meth:`loss`, called by the layer in place of
+    its own, takes the process's share ``(X, y)``:
 
-    1. the class softmax of the share (its gradients are summed across processes with the other dense ones);
-    2. ``Allgatherv`` of the features, targets and weights of the global batch;
-    3. the within-class softmax of the examples whose target class this process owns, with its own rows
-       (the same blocked products as the layer's), their gradients added to its own rows at ``1 / B``;
+    1. ``Allgatherv`` of the global batch: one message of rows holding the features, the target's bits and
+       the weight (the shares are known everywhere, so no counts are exchanged);
+    2. the class softmax of this process's slice of the global batch, sized per batch so that the
+       processes with less word work in this batch take more of it (:meth:`_class_slices`); its
+       gradients are summed with the other dense ones;
+    3. the within-class softmax of the examples whose target class this process owns, with its own rows;
     4. from the second step on (once the optimizer is bound), the optimizer's update of the own rows, whose
        gradients are complete here (:meth:`~ffnlp.nn.optimizers.Optimizer.update_rows`): the within-class
        work and the row updates, the two parts that differ between processes, then fall between the same two
        waits, so the cut balances their sum. (Updated in the optimizer's step, after the dense exchange,
        the process with more rows made the other wait about 1 ms at the end of every step, on top of its
        own wait here; profiled under cProfile on PTB at 2 processes, 2026-12-01.)
-    5. ``Reduce_scatter`` of the input gradients back to the processes the examples came from.
+    5. ``Reduce_scatter`` of the input gradients back to the processes the examples came from, with one
+       more row per process that sums the loss (so no allreduce of the loss follows).
+
+    Every gradient is taken at the global batch's mean (``1 / B``): the input gradients that go home are
+    the global batch's, so :class:`DataParallel` scales nothing afterwards. Each example's input gradient
+    is the sum of its class part and its word part, each computed by one process, so it is the same sum
+    as on one process whichever process computes which.
 
     Per step a process sends its share's features and targets and receives its share's input gradients,
     about ``2 B H / N`` floats, instead of the output's gradient (``V H`` floats) in plain data parallelism.
     """
 
     keys = ("Wt", "b")
-    ROW_COST = 1.25
+    ROW_COST = 1.86
+    PRESENT_COST = 53.0
+    CLASS_COST = 0.13
 
     def __init__(self, dp: DataParallel, layer):
         self.dp, self.layer = dp, layer
         self.class_cut = self.row_cut = self.classes = self.rows = None
         self.last_sum = 0.0
+        self._layouts = {}
         self.optimizer, self.updated = None, False    # set by DataParallel once the optimizer is bound
         layer.shard = self
         # the own rows are updated row-wise (the rows set by DataParallel each step), never summed
@@ -418,12 +517,14 @@ class OutputShard:
         """Own classes from the first global batch's targets (the same on every process)."""
         layer, N, r = self.layer, self.dp.world_size, self.dp.rank
         n_c = np.bincount(layer.class_of[targets], minlength=layer.n_classes)
-        cum = np.cumsum(layer.class_sizes * (n_c + self.ROW_COST))
+        cum = np.cumsum(layer.class_sizes * (n_c + self.ROW_COST) + self.PRESENT_COST * (n_c > 0))
         cut = [0] + [int(np.searchsorted(cum, cum[-1] * q / N)) + 1 for q in range(1, N)] + [layer.n_classes]
         self.class_cut = [min(max(c, lo), layer.n_classes) for c, lo in zip(cut, [0] + cut[:-1])]
         self.row_cut = [int(layer.class_starts[c]) for c in self.class_cut]
         self.classes = (self.class_cut[r], self.class_cut[r + 1])
         self.rows = np.arange(self.row_cut[r], self.row_cut[r + 1], dtype=np.int64)
+        self.class_owner = np.repeat(np.arange(N), np.diff(self.class_cut))
+        self.row_work = self.ROW_COST * np.diff(self.row_cut).astype(np.float64)
         logger.info("output-parallel: process %d owns classes %d-%d (rows %d-%d of %d)", r, self.classes[0],
                     self.classes[1] - 1, self.row_cut[r], self.row_cut[r + 1] - 1, layer.n_out)
 
@@ -440,10 +541,47 @@ class OutputShard:
         for key in self.keys:
             self.gather_array(self.layer.params[key])
 
+    def _layout(self, counts):
+        """For the shares ``counts`` of a global batch (cached): (counts, positions, loss rows): the row of
+        the exchange buffer of every example, where process ``s``'s block holds its share's rows and then one
+        row for the loss (so example ``i`` of process ``s`` sits at row ``i + s``)."""
+        key = tuple(int(c) for c in counts)
+        if key not in self._layouts:
+            if len(self._layouts) > 64:
+                self._layouts.clear()
+            N = self.dp.world_size
+            counts = np.asarray(key, np.int64)
+            pos = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(np.arange(N, dtype=np.int64), counts)
+            self._layouts[key] = counts, pos, np.cumsum(counts) + np.arange(N)
+        return self._layouts[key]
+
+    def _class_slices(self, call) -> np.ndarray:
+        """Boundaries (N + 1,) of the contiguous slices of the global batch whose class softmax each process
+        computes, so that every process has the same expected work in the step: its within-class entries and
+        own rows' update (which differ between processes and from batch to batch) plus ``CLASS_COST *
+        n_classes`` per class-softmax example (water-filling: the processes with less word work take more
+        examples). A function of the batch's targets only, so every process computes the same slices."""
+        layer, N, B = self.layer, self.dp.world_size, call.shape[0]
+        present = np.bincount(call, minlength=layer.n_classes) > 0
+        work = (np.bincount(self.class_owner[call], weights=layer.class_sizes[call], minlength=N)
+                + self.PRESENT_COST * np.bincount(self.class_owner, weights=present, minlength=N) + self.row_work)
+        per = self.CLASS_COST * layer.n_classes
+        total = B * per
+        w = np.sort(work)
+        for k in range(1, N + 1):                 # the level L with sum_r max(0, L - work_r) = total
+            level = (total + w[:k].sum()) / k
+            if k == N or level <= w[k]:
+                break
+        take = np.maximum(level - work, 0.0) / per
+        bounds = np.zeros(N + 1, np.int64)
+        bounds[1:] = np.rint(np.cumsum(take) * (B / max(take.sum(), 1e-300)))
+        bounds[-1] = B
+        return np.maximum.accumulate(bounds)
+
     def loss(self, X, y, sample_weight=None):
         from ffnlp.nn.factored import _check_X, _check_y
 
-        layer, comm, MPI = self.layer, self.dp.comm, self.dp.MPI
+        layer, comm, MPI, N = self.layer, self.dp.comm, self.dp.MPI, self.dp.world_size
         ops = layer.ops
         Wt = layer.params["Wt"]
         X = np.ascontiguousarray(ops.asarray(X, Wt.dtype))
@@ -451,50 +589,57 @@ class OutputShard:
         n, H = X.shape
         y = np.ascontiguousarray(_check_y(ops, y, n, layer.n_out, "ClassFactoredSoftmax"), dtype=np.int64)
         w = None if sample_weight is None else np.ascontiguousarray(ops.asarray(sample_weight, Wt.dtype).reshape(n))
-        dX = np.zeros((n, H), Wt.dtype)
-        class_sum = 0.0
-        if n:                                                       # 1. the class softmax of the share
-            dX, logpc = layer._class_backward(X, layer.class_of[y], w, 1.0 / n)
-            class_sum = float(-(logpc if w is None else logpc * w).sum())
-        counts = np.empty(self.dp.world_size, np.int64)            # 2. the global batch, everywhere
-        comm.Allgather(np.array([n], np.int64), counts)
+        counts = self.dp._counts
+        if counts is None or counts[self.dp.rank] != n:   # called outside the engine's sharding: ask everyone
+            counts = np.empty(N, np.int64)
+            comm.Allgather(np.array([n], np.int64), counts)
+        counts, pos, slots = self._layout(counts)
         B = int(counts.sum())
-        Xall = np.empty((B, H), Wt.dtype)
-        comm.Allgatherv(X, [Xall, counts * H])
-        yall = np.empty(B, np.int64)
-        comm.Allgatherv(y, [yall, counts])
-        wall = None
+        # 1. the global batch everywhere, in one message: each row holds the features, the target's bits (and
+        #    the weight)
+        k = -(-8 // Wt.dtype.itemsize) + (w is not None)
+        packed = np.empty((n, H + k), Wt.dtype)
+        packed[:, :H] = X
+        packed[:, H:H + 8 // Wt.dtype.itemsize].view(np.int64)[:, 0] = y
         if w is not None:
-            wall = np.empty(B, Wt.dtype)
-            comm.Allgatherv(w, [wall, counts])
+            packed[:, -1] = w
+        allp = np.empty((B, H + k), Wt.dtype)
+        comm.Allgatherv(packed, [allp, counts * (H + k)])
+        Xall = allp[:, :H]
+        yall = np.ascontiguousarray(allp[:, H:H + 8 // Wt.dtype.itemsize]).view(np.int64)[:, 0]
+        wall = np.ascontiguousarray(allp[:, -1]) if w is not None else None
         if self.classes is None:
             self._cut(yall)
         call = layer.class_of[yall]
+        out = np.zeros((B + N, H), Wt.dtype)     # the input gradients by origin, and a loss row per origin
+        total = 0.0
+        # 2. the class softmax of this process's slice of the batch (balancing the word work of step 3)
+        cb = self._class_slices(call)
+        lo, hi = int(cb[self.dp.rank]), int(cb[self.dp.rank + 1])
+        if hi > lo:
+            dXc, logpc = layer._class_backward(Xall[lo:hi], call[lo:hi], None if wall is None else wall[lo:hi],
+                                               1.0 / B)
+            out[pos[lo:hi]] = dXc
+            total -= float((logpc if wall is None else logpc * wall[lo:hi]).sum())
         c_lo, c_hi = self.classes
         mine = np.flatnonzero((call >= c_lo) & (call < c_hi))
-        dXall = np.zeros((B, H), Wt.dtype)
-        word_sum = 0.0
-        if mine.size:                                              # 3. the own classes' within-class softmax
-            # the own rows' gradients at the global batch's mean (1 / B); nothing scales them later
+        if mine.size:                     # 3. the own classes' within-class softmax, every gradient at 1 / B
             order, dXs, logpw = layer._word_backward(Xall[mine], yall[mine], call[mine],
                                                      None if wall is None else wall[mine], 1.0 / B)
             at = mine[order]                                       # global positions, in the blocks' order
-            # the input gradients in each origin's convention: its share's mean (DataParallel scales by n_r / B)
-            owner = np.searchsorted(np.cumsum(counts), at, side="right")
-            dXs *= (B / counts[owner]).astype(Wt.dtype)[:, None]
-            dXall[at] = dXs
-            word_sum = float(-(logpw if wall is None else logpw * wall[at]).sum())
+            out[pos[at]] += dXs
+            total -= float((logpw if wall is None else logpw * wall[at]).sum())
         opt = self.optimizer
         self.updated = opt is not None and opt._model is not None
         if self.updated:       # 4. the own rows' gradients are complete: update them before the wait
             for key in self.keys:
                 opt.update_rows(layer, key, self.rows)
-        back = np.empty((n, H), Wt.dtype)                          # 5. the input gradients, home
-        comm.Reduce_scatter(dXall, back, recvcounts=counts * H, op=MPI.SUM)
-        dX += back
-        self.last_sum = class_sum + word_sum
-        self.dp.stats["dense_bytes"] += int(X.nbytes + y.nbytes + dXall.nbytes // max(self.dp.world_size, 1))
-        return self.last_sum / max(n, 1), dX
+        out[slots, 0] = total
+        back = np.empty((n + 1, H), Wt.dtype)                     # 5. the input gradients home, the loss summed
+        comm.Reduce_scatter(out, back, recvcounts=(counts + 1) * H, op=MPI.SUM)
+        self.last_sum = float(back[n, 0])
+        self.dp.stats["dense_bytes"] += int(packed.nbytes + back.nbytes)
+        return self.last_sum / max(B, 1), back[:n]
 
 
 def pin_blas(threads: int = 1):
@@ -506,7 +651,7 @@ def pin_blas(threads: int = 1):
 
 @contextmanager
 def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, sparse: str = "auto",
-                  shard_optimizer: bool = True, output_parallel: bool = True):
+                  shard_optimizer: bool = True, output_parallel: bool = True, balance: bool = False):
     """Run the block as one process of a data-parallel job: every :func:`~ffnlp.nn.training.fit` inside
     exchanges gradients (:class:`DataParallel`), the other processes than the first write no files and
     (``quiet_workers``) log only warnings, and BLAS is pinned to ``blas_threads`` per process.
@@ -520,7 +665,8 @@ def data_parallel(*, blas_threads: int | None = 1, quiet_workers: bool = True, s
         return
     from ffnlp._files import discard_writes
 
-    dp = DataParallel(comm, sparse=sparse, shard_optimizer=shard_optimizer, output_parallel=output_parallel)
+    dp = DataParallel(comm, sparse=sparse, shard_optimizer=shard_optimizer, output_parallel=output_parallel,
+                      balance=balance)
     with ExitStack() as stack:
         if blas_threads:
             limiter = pin_blas(blas_threads)

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,12 @@ CASES = ("lm_factored_adam", "lm_factored_adam_unsharded", "lm_factored_sgd_data
          "lm_factored_sgd_tiny_last", "lm_full_sgd",
          "lm_factored_sgd_sparse_rows", "lm_factored_adam_lazy",
          "textcat_adam", "image_sgd",
-         "image_sgd_stop")
+         "image_sgd_stop",
+         # balanced shares (the default: uneven, moving): float64, where only float rounding may differ
+         "lm_factored_adam_f64", "lm_factored_adam_lazy_f64", "lm_factored_sgd_data_parallel_output_f64",
+         "lm_factored_sgd_tiny_last_f64", "textcat_adam_slow_balance")
+# The float32 cases split every batch evenly (``balance=False``): with shares that move, Adam's division
+# by the root of tiny second moments turns float32 rounding into differences beyond float32 tolerance.
 
 
 def _mpiexec():
@@ -58,7 +64,8 @@ def _lm_case(name):
     cfg = LMConfig(context_size=3, embedding_dim=8, hidden=(16,), output=out, optimizer=opt,
                    learning_rate=0.05 if opt == "sgd" else 0.01, momentum=0.5 if opt == "sgd" else 0.0,
                    batch_size=64, epochs=1 if name.endswith("_e1") else 2, n_iter_no_change=None, log_every=0,
-                   seed=3, weight_decay=1e-4, **({"lazy_output": True} if "lazy" in name else {}))
+                   seed=3, weight_decay=1e-4, dtype="float64" if "f64" in name else "float32",
+                   **({"lazy_output": True} if "lazy" in name else {}))
     ckpt = os.environ.get("FFNLP_TEST_CHECKPOINT") if "resume" in name else None
     res = train_lm(cfg, enc, vocab=vocab, verbose=False, checkpoint=ckpt, resume=ckpt is not None)
     return {k: v for k, v in res.model.net.host_params().items()}, [r["train_loss"] for r in res.history]
@@ -99,6 +106,19 @@ def _image_case(name):
     return params, list(clf.loss_curve_)
 
 
+class _SlowLastRank:
+    """Sleeps 20 ms in every step of the last process: balancing must shrink its share."""
+
+    def __new__(cls, rank, size):
+        from ffnlp.nn.training import Callback
+
+        class Slow(Callback):
+            def on_batch_end(self, state):
+                if rank == size - 1:
+                    time.sleep(0.02)
+        return Slow()
+
+
 class _StopOnLastRank:
     """Sets ``state.stop`` on the last process only, after its 3rd batch: every process must stop there."""
 
@@ -117,9 +137,12 @@ def run_case(name, out):
     from ffnlp.nn.training import fit_callbacks
 
     stop = _StopOnLastRank(world_rank(), world_size()) if "stop" in name else None
+    if "slow" in name:
+        stop = _SlowLastRank(world_rank(), world_size())
     with data_parallel(sparse="rows" if "sparse_rows" in name else "auto",
                        shard_optimizer="unsharded" not in name,
-                       output_parallel="data_parallel_output" not in name) as dp, \
+                       output_parallel="data_parallel_output" not in name,
+                       balance="f64" in name or "balance" in name) as dp, \
             fit_callbacks(*([stop] if stop else [])):
         if name.startswith("lm"):
             params, losses = _lm_case(name)
@@ -132,7 +155,8 @@ def run_case(name, out):
         stats = {} if dp is None else dp.stats
     np.savez(f"{out}.rank{rank}.npz", **params, _losses=np.asarray(losses), _size=np.asarray(size),
              _steps=np.asarray(stats.get("steps", 0)), _sharded=np.asarray(stats.get("sharded_steps", 0)),
-             _output_parallel=np.asarray(stats.get("output_parallel", 0)))
+             _output_parallel=np.asarray(stats.get("output_parallel", 0)),
+             _shares=np.asarray(stats.get("shares", [1.0])))
 
 
 # ------------------------------------------------------------------------------------------ test side
@@ -162,15 +186,34 @@ def test_two_processes_match_one(case, n, tmp_path):
         assert int(b0["_steps"]) == 3                         # rank 1 alone asked to stop: both stopped there
     else:
         assert int(b0["_steps"]) > 5
+    tol = dict(rtol=1e-9, atol=1e-11) if "f64" in case else dict(rtol=2e-4, atol=2e-5)
     keys = [k for k in a.files if not k.startswith("_")]
     assert keys and sorted(keys) == sorted(k for k in b0.files if not k.startswith("_"))
     for k in keys:
         # the two processes hold bit-identical parameters: the same sums in the same order everywhere
         np.testing.assert_array_equal(b0[k], b1[k], err_msg=f"{case}: ranks differ in {k}")
-        np.testing.assert_allclose(b0[k], a[k], rtol=2e-4, atol=2e-5, err_msg=f"{case}: 2 ranks != 1 rank in {k}")
-    np.testing.assert_allclose(b0["_losses"], a["_losses"], rtol=1e-5)
+        np.testing.assert_allclose(b0[k], a[k], **tol, err_msg=f"{case}: 2 ranks != 1 rank in {k}")
+    np.testing.assert_allclose(b0["_losses"], a["_losses"], rtol=1e-5 if "f64" not in case else 1e-10)
     # the parameters moved: a comparison of untrained models would pass trivially
     assert any(not np.allclose(a[k], 0) for k in keys)
+
+
+@needs_mpi
+def test_balancing_shrinks_a_slow_process_share(tmp_path):
+    """The last process sleeps 20 ms per step: balancing gives it a smaller share of every batch, and the
+    result is still that of one process (float64)."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    case = "lm_factored_sgd_slow_balance_f64"
+    _run([sys.executable, "-m", "tests.test_distributed", case, str(one)], tmp_path)
+    _run([MPIEXEC, "-n", "2", sys.executable, "-m", "tests.test_distributed", case, str(two)], tmp_path)
+    a, b0, b1 = np.load(f"{one}.rank0.npz"), np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank1.npz")
+    shares = b0["_shares"]
+    assert shares.shape == (2,) and abs(shares.sum() - 1) < 1e-9
+    assert shares[1] < 0.4 < shares[0], shares                 # from 0.5 each
+    np.testing.assert_array_equal(shares, b1["_shares"])        # every process computed the same shares
+    for k in (k for k in a.files if not k.startswith("_")):
+        np.testing.assert_array_equal(b0[k], b1[k])
+        np.testing.assert_allclose(b0[k], a[k], rtol=1e-9, atol=1e-11, err_msg=k)
 
 
 @needs_mpi
