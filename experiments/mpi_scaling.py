@@ -184,6 +184,7 @@ def main(argv=None):
     p.add_argument("--no-shard", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-output-parallel", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--note", default="", help="what else the machine was running (stored with the results)")
+    p.add_argument("--tag", default="", help="write experiments/results/mpi_scaling_TAG.json (default: mpi_scaling.json)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -263,7 +264,7 @@ def main(argv=None):
         "targets": TARGETS, "runs": runs, "summary": summary,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{NAME}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / f"{NAME}{'_' + args.tag if args.tag else ''}.json").write_text(json.dumps(result, indent=1) + "\n")
     for variant, sm in summary.items():
         print(f"{variant}: speedup at 2 processes {sm['speedup_2_processes']:.2f}, valid ppl "
               f"{sm['median']['1']['valid_perplexity']:.2f} (1) / {sm['median']['2']['valid_perplexity']:.2f} (2)")
