@@ -251,7 +251,8 @@ def test_cli_under_mpiexec(tmp_path):
     for args in (["classify", "train", "--input", "train.txt", "--output", "c.npz", "--batch-size", "32",
                   "--epochs", "2"],
                  ["lm", "train", "--train", "lm_train.txt", "--valid", "lm_valid.txt", "--epochs", "1",
-                  "--batch-size", "64", "--output", "lm.npz", "--checkpoint", "ck.npz", "--no-test"]):
+                  "--batch-size", "64", "--output", "lm.npz", "--checkpoint", "ck.npz", "--no-test",
+                  "--balance-shares"]):
         p = subprocess.run([MPIEXEC, "-n", "2", *ffnlp, *args, "--json"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stderr
@@ -259,6 +260,9 @@ def test_cli_under_mpiexec(tmp_path):
         assert len(lines) == 1, p.stdout
         out = json.loads(lines[0])
         assert out["world_size"] == 2 and out["global_batch"] == int(args[args.index("--batch-size") + 1])
+        assert out["balance_shares"] == ("--balance-shares" in args)
+        if out["balance_shares"]:
+            assert len(out["shares"]) == 2 and abs(sum(out["shares"]) - 1) < 1e-3
         assert "data-parallel: 2 processes" in p.stderr, p.stderr   # once per fit (ensemble members: more)
     assert {"c.npz", "lm.npz", "ck.npz"} <= {q.name for q in tmp_path.iterdir()}
     assert not [q.name for q in tmp_path.iterdir() if q.name.endswith(".tmp")]

@@ -174,6 +174,13 @@ def add_blas_threads(parser, help=None) -> None:
                         help=help or "BLAS threads (default: the library's; 1 is faster on a busy 2-core machine)")
 
 
+def add_balance_shares(parser) -> None:
+    """The ``--balance-shares`` option of the training verbs (under ``mpiexec`` only)."""
+    parser.add_argument("--balance-shares", action="store_true",
+                        help="under mpiexec: size each process's share of every batch by its measured speed, for "
+                             "machines of unequal speed (default: even shares, which repeat bit for bit)")
+
+
 def add_device(parser) -> None:
     """The ``--device cpu|gpu|auto`` option of the training and evaluation verbs."""
     parser.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu",
@@ -194,10 +201,13 @@ _PARALLEL: dict = {}
 
 def emit_json(obj) -> None:
     """Print ``obj`` as one JSON line (the last line of stdout, by convention); a data-parallel run adds
-    ``world_size`` and ``global_batch``."""
+    ``world_size``, ``global_batch`` and ``balance_shares`` (with ``--balance-shares``, also ``shares``: each
+    process's fraction of a batch at the end of training)."""
     if _PARALLEL and isinstance(obj, dict):
         dp = _PARALLEL["dp"]
-        obj = {**obj, "world_size": dp.world_size, "global_batch": dp.global_batch}
+        obj = {**obj, "world_size": dp.world_size, "global_batch": dp.global_batch, "balance_shares": dp.balance}
+        if dp.balance and "shares" in dp.stats:
+            obj["shares"] = dp.stats["shares"]
     print(json.dumps(obj, sort_keys=True, default=_json_default))
 
 
@@ -295,7 +305,7 @@ def _data_parallel(args):
         return
     if getattr(args, "blas_threads", None) is None:
         args.blas_threads = 1
-    with data_parallel(blas_threads=args.blas_threads) as dp:
+    with data_parallel(blas_threads=args.blas_threads, balance=getattr(args, "balance_shares", False)) as dp:
         _PARALLEL["dp"] = dp              # the engine logs the processes and the global batch as training begins
         stdout = sys.stdout
         if dp.rank != 0:

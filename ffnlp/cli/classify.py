@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnlp.cli import (DefaultsHelpFormatter, add_blas_threads, add_device, check_outputs, config_error, device_ops,
-                       emit_json, emit_metrics, positive_int, with_blas_threads)
+from ffnlp.cli import (DefaultsHelpFormatter, add_balance_shares, add_blas_threads, add_device, check_outputs,
+                       config_error, device_ops, emit_json, emit_metrics, positive_int, with_blas_threads)
 from ffnlp.errors import DataError, FFNLPError
 
 logger = logging.getLogger("ffnlp.cli")
@@ -76,6 +76,7 @@ def add_parser(sub):
     t.add_argument("--json", action="store_true", help="print the training summary as one JSON line")
     add_blas_threads(t)
     add_device(t)
+    add_balance_shares(t)
     t.set_defaults(func=with_blas_threads(cmd_train))
 
     e = verbs.add_parser("test", help="evaluate a model on labeled text", formatter_class=fmt)

@@ -5,7 +5,8 @@ import sys
 
 import numpy as np
 
-from ffnlp.cli import DefaultsHelpFormatter, add_device, check_outputs, config_error, device_ops, emit_json, emit_metrics
+from ffnlp.cli import (DefaultsHelpFormatter, add_balance_shares, add_device, check_outputs, config_error, device_ops,
+                       emit_json, emit_metrics)
 from ffnlp.config import IMAGE_OPTIONS, ImageConfig
 from ffnlp.options import PRESET
 
@@ -38,6 +39,7 @@ def add_parser(sub):
                    help="draw the cost curve and the train/test accuracy to this PNG file")
     t.add_argument("--json", action="store_true", help="print the metrics as one JSON object on the last line")
     add_device(t)
+    add_balance_shares(t)
     t.set_defaults(func=cmd_train)
 
     pr = verbs.add_parser("predict", help="predict labels of a .npy array of images or flattened rows")

@@ -10,8 +10,8 @@ import math
 import time
 from pathlib import Path
 
-from ffnlp.cli import (add_blas_threads, add_device, check_outputs, config_error, device_ops, emit_json, emit_metrics,
-                       with_blas_threads)
+from ffnlp.cli import (add_balance_shares, add_blas_threads, add_device, check_outputs, config_error, device_ops,
+                       emit_json, emit_metrics, with_blas_threads)
 from ffnlp.errors import DataError, FFNLPError
 
 DEFAULT_CORPUS = "lee"
@@ -61,6 +61,7 @@ def add_parser(sub):
     add_blas_threads(t, help="BLAS threads (default: 1 with the factored output, whose products are small; "
                               "the library's count with the full softmax)")
     add_device(t)
+    add_balance_shares(t)
     t.set_defaults(func=with_blas_threads(cmd_train, default=_train_threads))
 
     pp = verbs.add_parser("perplexity", help="exact perplexity of a model on a corpus split")
