@@ -8,6 +8,8 @@ machine, the command and the date. Usage::
     python experiments/textcat_compare.py --dataset mr            # 10-fold CV
     python experiments/textcat_compare.py --dataset sst2_phrases
     python experiments/textcat_compare.py --dataset trec --models ffnlp_dan --seeds 5 --jobs 2
+    python experiments/textcat_compare.py --dataset sst1_phrases --models ffnlp_dan_devacc --seeds 5 \
+        --params '{"monitor": "accuracy"}' --params-name devacc --merge    # a row with other parameters
     python experiments/textcat_compare.py --dataset mr --scheduler tcp://HOST:8786   # fits on a Dask cluster
 
 The fits (models x folds x seeds) are independent: ``--jobs N`` runs them in N local worker processes
@@ -80,6 +82,10 @@ def main(argv=None):
                    help="word2vec-format file (experiments/pretrain_vectors.py): adds ffnlp_dan_vec, ffnlp_conv_vec and ffnlp_ens_vec")
     p.add_argument("--vectors-name", default="vec",
                    help="suffix of those rows' names (ffnlp_dan_NAME, ...), to tell vector files apart")
+    p.add_argument("--params", default=None, metavar="JSON",
+                   help="FFNTextClassifier parameters (a JSON dict, chosen on validation data): adds the row "
+                        "ffnlp_dan_PARAMS_NAME, the averaging model with these parameters over the package defaults")
+    p.add_argument("--params-name", default="tuned", help="suffix of that row's name (ffnlp_dan_NAME)")
     p.add_argument("--jobs", type=int, default=1,
                    help="fits run at once in local worker processes (joblib; -1: every core); same results")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -94,6 +100,47 @@ def main(argv=None):
         run(args)
 
 
+def _fail(message: str):
+    print(f"ffnlp: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _with_params(models, args):
+    """``models`` as a dict of factories with ``ffnlp_dan_NAME`` (``--params``) added (to ``--models`` when it
+    is given and names it, else at the end)."""
+    import functools
+
+    from ffnlp.tasks.compare import all_models
+    from ffnlp.tasks.textcat import FFNTextClassifier
+
+    try:
+        params = json.loads(args.params)
+        if not isinstance(params, dict):
+            raise ValueError("not a JSON object")
+        FFNTextClassifier(**params).get_config()
+    except (ValueError, TypeError) as exc:
+        _fail(f"--params: {exc}")
+    if not args.params_name.replace("_", "").isalnum():
+        _fail(f"--params-name must be letters, digits and underscores, got {args.params_name!r}")
+    name = f"ffnlp_dan_{args.params_name}"
+    available = all_models(args.vectors, args.vectors_name)
+    wanted = models if models is not None else [*available, name]
+    unknown = [m for m in wanted if m != name and m not in available]
+    if unknown:
+        _fail(f"--models: unknown model(s) {unknown}")
+    if name not in wanted:
+        wanted = [*wanted, name]
+    factory = functools.partial(_tuned, params)
+    return {m: factory if m == name else available[m] for m in wanted}
+
+
+def _tuned(params, random_state=None):
+    """The averaging model with ``params`` over the package defaults (picklable for ``--jobs``)."""
+    from ffnlp.tasks.textcat import FFNTextClassifier
+
+    return FFNTextClassifier(**{**params, "random_state": random_state})
+
+
 def run(args):
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     warnings.filterwarnings("ignore", category=Warning, module="sklearn")
@@ -101,6 +148,8 @@ def run(args):
     started = datetime.now(timezone.utc)
     ds = load_textcat_dataset("sst2_phrases" if args.sst2_phrases else args.dataset)
     models = args.models.split(",") if args.models else None
+    if args.params is not None:
+        models = _with_params(models, args)
 
     def progress(row):
         print(f"{ds.name} {row.model}: {100 * row.accuracy:.2f} +- {100 * row.accuracy_std:.2f} "
@@ -111,6 +160,8 @@ def run(args):
     out = Path(args.out) if args.out else RESULTS / f"textcat_{result.dataset}.json"
     provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
                   "git_commit": git_commit()}
+    if args.params is not None:   # the --params row's parameters, beside the command that gave them
+        provenance["params"] = {f"ffnlp_dan_{args.params_name}": json.loads(args.params)}
     rows_from = {r.model: provenance for r in result.rows}
     if args.merge and out.exists():
         old = json.loads(out.read_text())
