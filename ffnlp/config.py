@@ -184,7 +184,7 @@ TEXTCAT_OPTIONS = Options([
     _common("freeze_embeddings", False),
     Option("bigrams", "bool", True, "word bigrams as features", flag="--bigrams"),
     Option("embed_ngrams", "bool", "auto", "bigrams get embedding rows too (else: direct connections only); "
-           "auto: for two classes, and for more with documents under 50 words on average", auto=True,
+           "auto: for more than two classes with documents under 50 words on average", auto=True,
            flag="--embed-ngrams"),
     Option("n_buckets", "int", None, "hash bigrams into this many buckets (default: a row per bigram kept)",
            low=1, nullable=True, flag="--n-buckets"),
@@ -197,9 +197,10 @@ TEXTCAT_OPTIONS = Options([
            flag="--conv-pool"),
     Option("nb_direct", "bool", True, "naive-Bayes-scaled direct connections from words/bigrams to the outputs",
            flag="--nb-direct"),
-    Option("nb_style", "str", "auto", "direct connections: averaged (mean) or binarized and pulled towards naive "
-           "Bayes (nbsvm); auto: nbsvm for two exclusive classes, mean for more and for several labels",
-           choices=("auto", "mean", "nbsvm"), flag="--nb-style"),
+    Option("nb_style", "str", "auto", "direct connections: averaged (mean), binarized and pulled towards naive "
+           "Bayes (nbsvm), or binarized, trained from zero and then interpolated with naive Bayes as NBSVM "
+           "(interpolated); auto: interpolated for two exclusive classes, mean for more and for several labels",
+           choices=("auto", "mean", "nbsvm", "interpolated"), flag="--nb-style"),
     _common("hidden_layer_sizes", (), "hidden layer sizes after the document vector, e.g. 100,100 ('' = none)"),
     _common("activation", "relu"),
     Option("word_dropout", "float", 0.0, "token dropout rate", low=0.0, high=1.0, high_open=True,
@@ -249,9 +250,10 @@ TextCatConfig = TEXTCAT_OPTIONS.make_config("TextCatConfig", """Settings of
 
     The fields are the estimator's parameters, with the same defaults (see its docstring): one set of
     hyper-parameters for every dataset, chosen on validation data only (``experiments/textcat_tune.py``,
-    log in ``experiments/results/textcat_tune.jsonl``): one network, 20-d embeddings of words and bigrams
-    averaged with TF-IDF weights, NB-scaled direct connections, Adam at 0.01 decaying as 1 / (1 + 0.01 t)
-    over 4 epochs of batches of 128 on all the training data (issue 11's lean default). The ``"auto"`` values
+    log in ``experiments/results/textcat_tune.jsonl``): one network, 20-d embeddings of the words averaged
+    with TF-IDF weights, NB-scaled direct connections from the words and bigrams (for two classes trained
+    from zero and interpolated with naive Bayes, as NBSVM), Adam at 0.01 decaying as 1 / (1 + 0.01 t) over
+    4 epochs of batches of 128 on all the training data (issue 11's lean default). The ``"auto"`` values
     depend on the training set (:attr:`ffnlp.tasks.textcat.FFNTextClassifier.AUTO`): with more than two
     classes, 64-d embeddings of the words (the bigrams in the direct connections, at most 100,000); with
     short documents (under 50 words on average) the 30,000 most frequent bigrams embedded too; and on a small

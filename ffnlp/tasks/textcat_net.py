@@ -27,10 +27,11 @@ __all__ = ["build_network", "build_legacy_network", "embedding_table"]
 
 
 def build_network(*, n_embedded, n_features, n_out, embedding_dim, rng, seed, hidden=(), activation="relu",
-                  dropout=0.0, n_frozen=0, direct=True, residual=True, pretrained=None):
+                  dropout=0.0, n_frozen=0, direct=True, residual=True, direct_init=None, pretrained=None):
     """The network on :class:`~ffnlp.text.features.FeatureBatch`: weighted embedding average -> hidden
-    layers -> n_out logits, plus the direct connections (``direct``); ``pretrained``: (vectors (k, dim),
-    row ids (k,)) copied into the table."""
+    layers -> n_out logits, plus the direct connections (``direct``; ``residual`` and ``direct_init`` as
+    :class:`~ffnlp.nn.pooling.DirectBag`'s); ``pretrained``: (vectors (k, dim), row ids (k,)) copied into
+    the table."""
     emb = WeightedEmbeddingBag(n_embedded, embedding_dim, n_frozen=n_frozen, rng=rng)
     if pretrained is not None:
         vectors, ids = pretrained
@@ -45,7 +46,8 @@ def build_network(*, n_embedded, n_features, n_out, embedding_dim, rng, seed, hi
     net = chain(*layers, *mlp.layers)
     if not direct:
         return net
-    return Ensemble(net, chain(Select("direct"), DirectBag(n_features, n_out, residual=residual)), reduce="sum")
+    return Ensemble(net, chain(Select("direct"), DirectBag(n_features, n_out, residual=residual,
+                                                             init_value=direct_init)), reduce="sum")
 
 
 def build_legacy_network(*, doc_vector, n_words, n_rows, n_out, dim, rng, seed, pre=None, freeze=False,

@@ -89,9 +89,10 @@ def test_exact_bigrams_unseen_are_dropped(fitted):
     V = len(fitted.vocab_)
     batch = docs.take(np.array([0]))
     assert (batch.direct.data >= V).sum() <= 1
-    assert (batch.embed.data >= V).sum() == (batch.direct.data >= V).sum()    # embed_ngrams: bigrams embedded
-    words_only = FFNTextClassifier(**FAST, embed_ngrams=False).fit(*make_texts(60))
-    assert (words_only.transform_documents(["great film"]).take([0]).embed.data < len(words_only.vocab_)).all()
+    assert (batch.embed.data >= V).sum() == 0        # two classes: the bigrams in the direct connections only
+    embedded = FFNTextClassifier(**FAST, embed_ngrams=True).fit(*make_texts(60))
+    b = embedded.transform_documents(["great film"]).take([0])
+    assert (b.embed.data >= len(embedded.vocab_)).sum() == (b.direct.data >= len(embedded.vocab_)).sum() == 1
 
 
 def test_strings_and_token_lists_give_the_same_ids(fitted):
@@ -343,7 +344,8 @@ def _direct(clf):
 
 
 def test_auto_options_follow_the_classes_and_the_training_set(binary_data, monkeypatch):
-    """Two classes: 20-d embeddings with bigram rows (200,000), nbsvm style, 4 epochs of one network. More: 64-d
+    """Two classes: 20-d embeddings of the words (bigrams, 200,000, in the direct connections only), interpolated
+    style, 4 epochs of one network. More: 64-d
     embeddings of the words (bigrams in the direct connections, 100,000), mean style, 4 epochs of one network;
     short documents add bigram rows (30,000), a small set two networks stopping early (up to 30 epochs)."""
     (X, y), (Xt, yt) = binary_data
@@ -351,8 +353,9 @@ def test_auto_options_follow_the_classes_and_the_training_set(binary_data, monke
     fast = {**FAST, **auto}
     clf = FFNTextClassifier(**fast).fit(X, y)
     assert clf.auto_kinds_ == ("two",) and clf.nb_style == "auto"
-    assert clf.encoder_.direct_pooling == "presence" and _direct(clf).residual
-    assert clf.embedding_dim_ == 20 and clf.encoder_.embed_ngrams and clf.encoder_.max_bigrams == 200000
+    assert clf._nb_style() == "interpolated" and clf.encoder_.direct_pooling == "presence"
+    assert not _direct(clf).residual and clf.direct_raw_ is not None
+    assert clf.embedding_dim_ == 20 and not clf.encoder_.embed_ngrams and clf.encoder_.max_bigrams == 200000
     assert len(clf.members_) == 1 and clf.n_iter_ == 4 and clf.best_epoch_ is None     # all the data, 4 epochs
     assert clf.score(Xt, yt) > 0.8
     X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)      # 240 documents of 6-10 words
@@ -391,6 +394,47 @@ def test_auto_options_follow_the_classes_and_the_training_set(binary_data, monke
     assert len(clf_nb3.members_) == 2 and clf_nb3.n_iter_ == 4 and clf_nb3.best_epoch_ is None
     with pytest.raises(ValueError, match="nb_style"):
         FFNTextClassifier(nb_style="svm").fit(X, y)
+
+
+def test_interpolated_direct_connections_add_naive_bayes_after_training(tmp_path, binary_data):
+    """nb_style="interpolated": the direct weights train from zero, without naive Bayes in the loss, and the fit
+    ends with W = U + NB_INTERPOLATION * mean|U| (NBSVM's interpolation); partial_fit trains U, not W."""
+    (X, y), (Xt, yt) = binary_data
+    cfg = {**FAST, "early_stopping": False, "max_iter": 3, "nb_style": "interpolated"}
+    clf = FFNTextClassifier(**cfg).fit(X, y)
+    (U,), W = clf.direct_raw_[0], _direct(clf).params["U"]
+    assert not _direct(clf).residual and np.abs(U).max() > 0             # trained from zero
+    np.testing.assert_allclose(W, U + clf.NB_INTERPOLATION * np.abs(U).mean(axis=0), rtol=1e-6)
+    assert clf.score(Xt, yt) > 0.8
+    # the interpolation is what makes it naive Bayes plus the network: without it, the weights as trained
+    batch = clf.transform_documents(Xt).all()
+    nb_part = np.bincount(np.repeat(np.arange(len(Xt)), batch.direct.lengths), weights=batch.direct.weights[:, 0])
+    shift = clf.NB_INTERPOLATION * np.abs(U).mean()
+    raw = FFNTextClassifier(**cfg).fit(X, y)
+    _direct(raw).params["U"][...] = U
+    np.testing.assert_allclose(clf.decision_function(Xt), raw.decision_function(Xt) + shift * nb_part,
+                               rtol=1e-4, atol=1e-4)
+    # partial_fit continues from U (kept), then interpolates again
+    again = FFNTextClassifier(**cfg).fit(X, y)
+    again.partial_fit(X[:32], y[:32])
+    (U2,) = again.direct_raw_[0]
+    assert np.abs(U2 - U).max() > 0 and np.abs(U2 - W).max() > np.abs(U2 - U).max()
+    np.testing.assert_allclose(_direct(again).params["U"], U2 + clf.NB_INTERPOLATION * np.abs(U2).mean(axis=0),
+                               rtol=1e-6)
+    # a file holds the interpolated weights; a loaded model predicts the same and trains them as they are
+    loaded = FFNTextClassifier.load(clf.save(tmp_path / "m.npz"))
+    np.testing.assert_allclose(loaded.decision_function(Xt), clf.decision_function(Xt), rtol=1e-6)
+    assert loaded.direct_raw_ is None
+    before = _direct(loaded).params["U"].copy()
+    loaded.partial_fit(X[:32], y[:32])
+    moved = np.abs(_direct(loaded).params["U"] - before).max()
+    assert loaded.direct_raw_ is None and 0 < moved < shift / 4                    # trained, but no second shift
+    # several exclusive classes: multinomial NB scales; a fresh fit of another style forgets the raw weights
+    X3, y3 = make_texts(240, classes=("pos", "neg", "mid"), seed=5)
+    clf3 = FFNTextClassifier(**cfg).fit(X3, y3)
+    assert clf3.encoder_.nb == "multinomial" and clf3.direct_raw_[0][0].shape == (clf3.encoder_.n_features_, 3)
+    clf3.set_params(nb_style="nbsvm").fit(X3, y3)
+    assert clf3.direct_raw_ is None and _direct(clf3).residual
 
 
 def test_auto_options_of_several_labels_and_of_a_loaded_model(tmp_path):
@@ -482,9 +526,9 @@ def test_files_of_a_newer_format_are_refused_naming_the_version(tmp_path, fitted
 def test_partial_fit_after_load_continues_training(tmp_path, fitted, binary_data):
     (X, y), (Xt, yt) = binary_data
     again = load_textcat_model(fitted.save(tmp_path / "m.npz"))
-    before = again.predict_proba(Xt)
+    before = again.decision_function(Xt)
     again.partial_fit(X, y)
-    assert not np.allclose(again.predict_proba(Xt), before) and again.score(Xt, yt) > 0.85
+    assert not np.allclose(again.decision_function(Xt), before) and again.score(Xt, yt) > 0.85
     assert again.tokens_per_second_ > 0
 
 
@@ -601,7 +645,7 @@ def test_nb_direct_connections_start_at_naive_bayes(binary_data):
     from ffnlp.nn.pooling import DirectBag
 
     (X, y), _ = binary_data
-    clf = FFNTextClassifier(**{**FAST, "max_iter": 1, "early_stopping": False}).fit(X, y)
+    clf = FFNTextClassifier(**{**FAST, "max_iter": 1, "early_stopping": False}, nb_style="nbsvm").fit(X, y)
     assert isinstance(clf.model_, Ensemble) and clf.model_.reduce == "sum"
     direct = clf.model_[1]
     assert isinstance(direct[1], DirectBag) and set(direct[1].params) == {"U"}
@@ -633,8 +677,9 @@ def test_defaults_train_one_lean_network_with_direct_connections(binary_data):
     clf = FFNTextClassifier(random_state=0).fit(X, y)
     assert len(clf.members_) == 1 and clf.nb_direct and clf.n_iter_ == 4 and clf.encoder_ is not None
     enc = clf.encoder_
-    # 20-d rows for words and bigrams, one direct weight each, and the output layer
-    assert clf.n_params() == enc.n_features_ * 20 + enc.n_features_ + 20 + 1
+    # 20-d rows for the words, one direct weight for each word and bigram, and the output layer
+    assert enc.n_embedded_ == len(clf.vocab_) < enc.n_features_
+    assert clf.n_params() == enc.n_embedded_ * 20 + enc.n_features_ + 20 + 1
     assert clf.score(Xt, yt) > 0.9
     assert clf.get_params() == FFNTextClassifier.from_config(TextCatConfig(random_state=0)).get_params()
 
