@@ -184,9 +184,10 @@ class DataParallel(Callback):
         self.output_parallel = bool(output_parallel)
         self.output_shard = None
         self.MPI = _mpi()
-        self.comm = _TimedComm(comm if comm is not None else self.MPI.COMM_WORLD)
-        self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
+        comm = comm if comm is not None else self.MPI.COMM_WORLD
         self.balance = bool(balance)
+        self.comm = _TimedComm(comm) if self.balance else comm    # balancing subtracts the time spent in it
+        self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
         self.weights = np.full(self.world_size, 1.0 / self.world_size)   # each process's fraction of a batch
         self._times = None                    # moving average of the processes' compute seconds per step
         self._measured = 0
@@ -238,7 +239,8 @@ class DataParallel(Callback):
         lo = int(self._counts[:self.rank].sum())
         hi = lo + int(self._counts[self.rank])
         self._n_local, self._n_global = hi - lo, len(idx)
-        self._step_start = (time.perf_counter(), self.comm.seconds)
+        if self.balance:
+            self._step_start = (time.perf_counter(), self.comm.seconds)
         return idx[lo:hi]
 
     def share_counts(self, n: int) -> np.ndarray:
@@ -358,8 +360,9 @@ class DataParallel(Callback):
         return first_validates
 
     def on_sync(self, state):
-        # the stop flag, and each process's compute seconds in the step that ended (0 after an epoch's end)
-        flag = np.zeros(1 + self.world_size, dtype=np.float64)
+        # the stop flag; with balance, each process's compute seconds in the step that ended too (none after
+        # an epoch's end)
+        flag = np.zeros(1 + (self.world_size if self.balance else 0), dtype=np.float64)
         flag[0] = 1.0 if state.stop else 0.0
         measured = self._step_start is not None
         if measured:
@@ -367,7 +370,7 @@ class DataParallel(Callback):
             flag[1 + self.rank] = max(time.perf_counter() - t0 - (self.comm.seconds - waited), 1e-9)
             self._step_start = None
         self.comm.Allreduce(self.MPI.IN_PLACE, flag, op=self.MPI.SUM)
-        if measured and self.balance and (flag[1:] > 0).all():
+        if measured and (flag[1:] > 0).all():
             self._rebalance(flag[1:])
         if flag[0]:
             reasons = self.comm.allgather(state.stop_reason if state.stop else None)
@@ -504,7 +507,6 @@ class OutputShard:
         self.dp, self.layer = dp, layer
         self.class_cut = self.row_cut = self.classes = self.rows = None
         self.last_sum = 0.0
-        self._layouts = {}
         self.optimizer, self.updated = None, False    # set by DataParallel once the optimizer is bound
         layer.shard = self
         # the own rows are updated row-wise (the rows set by DataParallel each step), never summed
@@ -542,18 +544,13 @@ class OutputShard:
             self.gather_array(self.layer.params[key])
 
     def _layout(self, counts):
-        """For the shares ``counts`` of a global batch (cached): (counts, positions, loss rows): the row of
-        the exchange buffer of every example, where process ``s``'s block holds its share's rows and then one
-        row for the loss (so example ``i`` of process ``s`` sits at row ``i + s``)."""
-        key = tuple(int(c) for c in counts)
-        if key not in self._layouts:
-            if len(self._layouts) > 64:
-                self._layouts.clear()
-            N = self.dp.world_size
-            counts = np.asarray(key, np.int64)
-            pos = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(np.arange(N, dtype=np.int64), counts)
-            self._layouts[key] = counts, pos, np.cumsum(counts) + np.arange(N)
-        return self._layouts[key]
+        """(counts, positions, loss rows) for the shares ``counts`` of a global batch: the row of the exchange
+        buffer of every example, where process ``s``'s block holds its share's rows and then one row for the
+        loss (so example ``i`` of process ``s`` sits at row ``i + s``)."""
+        N = self.dp.world_size
+        counts = np.asarray(counts, np.int64)
+        pos = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(np.arange(N, dtype=np.int64), counts)
+        return counts, pos, np.cumsum(counts) + np.arange(N)
 
     def _class_slices(self, call) -> np.ndarray:
         """Boundaries (N + 1,) of the contiguous slices of the global batch whose class softmax each process

@@ -296,7 +296,7 @@ class FFNTextClassifier(FFNClassifierBase):
         style = self._nb_style() if self.nb_direct else None
         if style is None:
             nb = None
-        elif style in ("nbsvm", "interpolated") and not self.multilabel_ and self._n_out() > 1:
+        elif style in self.BINARIZED_STYLES and not self.multilabel_ and self._n_out() > 1:
             nb = "multinomial"   # exclusive classes, one softmax: start from multinomial NB
         else:
             nb = "ovr"
@@ -304,7 +304,7 @@ class FFNTextClassifier(FFNClassifierBase):
                                max_length=self.max_length, boundaries=self.boundaries, bigrams=bool(self.bigrams),
                                n_buckets=self.n_buckets, max_bigrams=self._auto("max_bigrams"),
                                embed_ngrams=bool(self._auto("embed_ngrams")), weighting=self.term_weighting, nb=nb,
-                               direct_pooling="presence" if style in ("nbsvm", "interpolated") else "mean")
+                               direct_pooling="presence" if style in self.BINARIZED_STYLES else "mean")
 
     def _indicator(self, targets):
         """Loss targets -> (n, n_out) 0/1 for the NB statistics."""
@@ -504,7 +504,7 @@ class FFNTextClassifier(FFNClassifierBase):
         """NB log-count ratios for the direct connections of the id-sequence network (``nb_direct``), or None."""
         if not self.nb_direct:
             return None
-        multinomial = not self.multilabel_ and self._n_out() > 1 and self._nb_style() in ("nbsvm", "interpolated")
+        multinomial = not self.multilabel_ and self._n_out() > 1 and self._nb_style() in self.BINARIZED_STYLES
         return self.id_encoder_.nb_ratios(docs, self._indicator(targets), multinomial=multinomial)
 
     def _validate_params(self):
@@ -692,6 +692,9 @@ class FFNTextClassifier(FFNClassifierBase):
     #: the bigrams embedded 1, 3, 9, 15, 30 and 60 gave -0.71, -0.18, +0.35, +0.45, +0.48 and +0.40; without,
     #: 20, 30 and 50 gave +0.56, +0.58 and +0.48 (see :attr:`AUTO`).
     NB_INTERPOLATION = 30.0
+    #: The ``nb_style`` values whose direct connections count each distinct feature once and start from
+    #: multinomial naive Bayes with exclusive classes.
+    BINARIZED_STYLES = ("nbsvm", "interpolated")
 
     @staticmethod
     def _direct_layers(member):
