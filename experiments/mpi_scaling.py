@@ -90,7 +90,8 @@ def worker(args):
     config = config.replace(batch_size=args.batch_size, lazy_output=bool(args.lazy_output))
     timer = OptimizerTime()
     with data_parallel(blas_threads=1, shard_optimizer=not args.no_shard,
-                       output_parallel=not args.no_output_parallel) as dp, fit_callbacks(timer):
+                       output_parallel=not args.no_output_parallel, balance=args.balance) as dp, \
+            fit_callbacks(timer):
         if dp is None:
             from threadpoolctl import threadpool_limits
             limit = threadpool_limits(1)
@@ -108,7 +109,8 @@ def worker(args):
            "lazy_output": bool(args.lazy_output),
            "train_tokens": rec["tokens"], "train_seconds": rec["seconds"],
            "tokens_per_second": rec["tokens_per_second"], "valid_perplexity": rec["valid_perplexity"],
-           "train_loss": rec["train_loss"], "steps": stats["steps"],
+           "train_loss": rec["train_loss"], "steps": stats["steps"], "balance": bool(args.balance),
+           "shares": stats.get("shares"),
            "dense_bytes_per_step": stats["dense_bytes"] / steps, "sparse_bytes_per_step": stats["sparse_bytes"] / steps,
            "exchange_seconds_per_step": stats["comm_seconds"] / steps,
            "optimizer_seconds_per_step": timer.seconds / max(timer.steps, 1),
@@ -179,10 +181,12 @@ def main(argv=None):
                         "parallelism; allreduce: plain data parallelism, one allreduce and the whole optimizer "
                         "step on every process; lazy: lazy_output (row-sparse updates "
                         "and exchange of the factored output's touched word rows); independent: two one-process "
-                        "runs at once (the machine's ceiling)")
+                        "runs at once (the machine's ceiling); balanced: output with balance=True "
+                        "(--balance-shares: shares and class-softmax slices by measured speed)")
     p.add_argument("--lazy-output", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-shard", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-output-parallel", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--balance", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--note", default="", help="what else the machine was running (stored with the results)")
     p.add_argument("--tag", default="", help="write experiments/results/mpi_scaling_TAG.json (default: mpi_scaling.json)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -203,6 +207,7 @@ def main(argv=None):
                "--batch-size", str(args.batch_size)]
         return cmd + (["--lazy-output"] if variant == "lazy" else []) + \
             (["--no-shard"] if variant == "allreduce" else []) + \
+            (["--balance"] if variant == "balanced" else []) + \
             (["--no-output-parallel"] if variant in ("data", "allreduce") else [])
 
     def record(r, variant, rep, t0):
