@@ -261,7 +261,7 @@ def main(argv=None):
                                                      shard=variant != "allreduce")
     result = {
         "name": NAME, "date": started.isoformat(timespec="seconds"),
-        "command": "nice -n 10 /work/venv/bin/python experiments/mpi_scaling.py " + " ".join(argv or sys.argv[1:]),
+        "command": "python experiments/mpi_scaling.py " + " ".join(argv or sys.argv[1:]),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": load_before, "note": args.note},
         "config": {"preset": "ptb", "batch_size": args.batch_size, "train_tokens": args.train_tokens, "epochs": 1,

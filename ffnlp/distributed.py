@@ -345,9 +345,10 @@ class DataParallel(Callback):
         same two waits as the dense update. Every collective makes each process wait for the slowest, and on
         a shared host each stretch of work between two collectives is slower on one process or the other at
         random, so one stretch fewer is one wait fewer (nothing reads the dense parameters before the next
-        step). On PTB at 2 processes on the 2-core VM it saved about 1% of a step (median steps, immediate
-        and deferred alternating every 20 steps within a run, three runs: ratios 0.99, 1.01, 1.02;
-        2026-12-01)."""
+        step). On PTB at 2 processes on the 2-core VM it made no measurable difference (median steps,
+        immediate and deferred alternating every 20 steps within a run, ``experiments/mpi_paired.py``:
+        immediate / deferred 0.99, 0.99 and 1.01 in three runs, 2026-12-01): the waits it removes are small
+        beside those of the forward, output and backward parts."""
         if self._shard_dense:
             self._pending.append((i, arr))
 

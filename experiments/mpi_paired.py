@@ -1,0 +1,128 @@
+"""Two forms of one data-parallel step compared inside one run, so that the machine's drift falls on both.
+
+On the 2-core VM the speed of a whole run drifts by 30-50% from one run to the next, which hides any change
+of a few percent between runs. Here one 2-process run of the PTB recipe (as ``mpi_scaling.py``: global
+batch 256, one epoch over the first ``--train-tokens`` training tokens, one BLAS thread per process)
+switches between the two forms every ``--block`` steps, and the first process records every step's wall
+time (from one step's start to the next's). The summary is the median step of each form, and their ratio,
+per run; ``--runs`` runs.
+
+Toggles (``--toggle``):
+
+- ``deferred-gather``: the dense parameters' allgather after the sharded optimizer step, at once in the
+  optimizer's step (``immediate``, the layout before 2026-12-01 18:40 UTC) or deferred to the step's end,
+  next to the stop flag (``deferred``, :meth:`ffnlp.distributed.DataParallel.gather_params`).
+
+Run (about 1.5 minutes per run on the 2-core machine)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python experiments/mpi_paired.py --runs 3
+
+Writes ``experiments/results/mpi_paired_TOGGLE.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TOGGLES = {"deferred-gather": ("immediate", "deferred")}
+
+
+def worker(args):
+    """One process of a run: patch the toggle, train, and (first process) write the step times."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import ffnlp.distributed as D
+    import mpi_scaling
+
+    block = args.block
+    steps = {"n": 0, "t": None}
+    rec = []
+
+    def second(step):            # the form of step ``step`` (counted from 0): False the first, True the second
+        return (step // block) % 2 == 1
+
+    if args.toggle == "deferred-gather":
+        deferred = D.DataParallel.gather_params
+
+        def gather_params(self, i, arr):
+            if second(steps["n"] - 1):
+                return deferred(self, i, arr)
+            return self.gather(i, arr)
+        D.DataParallel.gather_params = gather_params
+
+    shard = D.DataParallel.shard
+
+    def timed_shard(self, state, idx):
+        now = time.perf_counter()
+        if steps["t"] is not None:
+            rec.append((bool(second(steps["n"] - 1)), now - steps["t"]))
+        steps["t"] = now
+        steps["n"] += 1
+        return shard(self, state, idx)
+    D.DataParallel.shard = timed_shard
+
+    margs = argparse.Namespace(train_tokens=args.train_tokens, batch_size=256, lazy_output=False, no_shard=False,
+                               no_output_parallel=False, balance=False, out=args.out + ".scaling")
+    mpi_scaling.worker(margs)
+    if D.world_rank() == 0:
+        Path(args.out).write_text(json.dumps(rec))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--toggle", choices=sorted(TOGGLES), default="deferred-gather")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--block", type=int, default=20, help="steps of one form before switching")
+    p.add_argument("--train-tokens", type=int, default=240_000)
+    p.add_argument("--skip", type=int, default=5, help="first steps left out (binding, warm caches)")
+    p.add_argument("--note", default="", help="what else the machine was running (stored with the results)")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    first, second = TOGGLES[args.toggle]
+    mpiexec = str(Path(sys.executable).parent / "mpiexec")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    started = datetime.datetime.now(datetime.timezone.utc)
+    tmp = RESULTS / ".mpi_paired.run.json"
+    runs = []
+    for r in range(args.runs):
+        subprocess.run([mpiexec, "-n", "2", sys.executable, __file__, "--worker", "--toggle", args.toggle,
+                        "--block", str(args.block), "--train-tokens", str(args.train_tokens), "--out", str(tmp)],
+                       check=True, env=env)
+        rec = json.loads(tmp.read_text())[args.skip:]
+        tmp.unlink()
+        Path(str(tmp) + ".scaling").unlink(missing_ok=True)
+        a = [t for s, t in rec if not s]
+        b = [t for s, t in rec if s]
+        row = {"run": r + 1, f"{first}_ms": 1e3 * statistics.median(a), f"{second}_ms": 1e3 * statistics.median(b),
+               "steps": [len(a), len(b)]}
+        row["ratio"] = row[f"{first}_ms"] / row[f"{second}_ms"]
+        runs.append(row)
+        print(f"run {r + 1}: {first} {row[f'{first}_ms']:.2f} ms, {second} {row[f'{second}_ms']:.2f} ms per step "
+              f"(median of {len(a)} and {len(b)} steps): {first} / {second} = {row['ratio']:.3f}", file=sys.stderr)
+    result = {"name": "mpi_paired", "toggle": args.toggle, "forms": [first, second],
+              "date": started.isoformat(timespec="seconds"),
+              "command": "python experiments/mpi_paired.py " + " ".join(argv or sys.argv[1:]),
+              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
+                          "note": args.note},
+              "config": {"preset": "ptb", "batch_size": 256, "train_tokens": args.train_tokens, "block": args.block,
+                         "processes": 2, "blas_threads_per_process": 1},
+              "runs": runs, "median_ratio": statistics.median(r["ratio"] for r in runs)}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"mpi_paired_{args.toggle}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"{first} / {second}: median ratio {result['median_ratio']:.3f} over {len(runs)} runs")
+    return result
+
+
+if __name__ == "__main__":
+    main()
