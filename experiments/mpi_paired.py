@@ -12,6 +12,12 @@ Toggles (``--toggle``):
 - ``deferred-gather``: the dense parameters' allgather after the sharded optimizer step, at once in the
   optimizer's step (``immediate``, the layout before 2026-12-01 18:40 UTC) or deferred to the step's end,
   next to the stop flag (``deferred``, :meth:`ffnlp.distributed.DataParallel.gather_params`).
+- ``row-cost``: the split output's classes cut with a row update costing ``OutputShard.ROW_COST`` (1.86
+  units, measured on one process alone) or ``ROW_COST_SHARED`` (3.5, for processes sharing a machine).
+  At each switch every process first takes the whole output and its optimizer state from their owners (a
+  step that the median leaves out), then the classes are cut again from the first batch's targets. The
+  first process also records the seconds it waited in the input gradients' exchange
+  (``wait_ms``, per form).
 
 Run (about 1.5 minutes per run on the 2-core machine)::
 
@@ -33,7 +39,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TOGGLES = {"deferred-gather": ("immediate", "deferred")}
+TOGGLES = {"deferred-gather": ("immediate", "deferred"), "row-cost": ("row-cost-1.86", "row-cost-3.5")}
 
 
 def worker(args):
@@ -58,6 +64,46 @@ def worker(args):
             return self.gather(i, arr)
         D.DataParallel.gather_params = gather_params
 
+    waits = {False: [], True: []}
+    if args.toggle == "row-cost":
+        costs = {False: D.OutputShard.ROW_COST, True: D.OutputShard.ROW_COST_SHARED}
+        cut = D.OutputShard._cut
+
+        def first_cut(self, targets):
+            self.first_targets, self.row_cost = targets, costs[False]
+            return cut(self, targets)
+        D.OutputShard._cut = first_cut
+        loss = D.OutputShard.loss
+
+        def switching_loss(self, X, y, sample_weight=None):
+            form = second(steps["n"] - 1)
+            if self.classes is not None and self.row_cost != costs[form]:
+                self.gather()                   # the whole output and its optimizer state, everywhere
+                opt = self.optimizer
+                for idx, (layer, key) in enumerate(getattr(opt, "_sparse", ())):
+                    if layer is self.layer and key in self.keys:
+                        for arr in opt._sparse_state.get((idx, key), {}).values():
+                            self.gather_array(arr)
+                self.row_cost = costs[form]
+                cut(self, self.first_targets)
+            comm = self.dp.comm
+            reduce_scatter = comm.Reduce_scatter
+            spent = []
+
+            def timed(*a, **k):
+                t0 = time.perf_counter()
+                try:
+                    return reduce_scatter(*a, **k)
+                finally:
+                    spent.append(time.perf_counter() - t0)
+            self.dp.comm = _Proxy(comm, Reduce_scatter=timed)
+            try:
+                return loss(self, X, y, sample_weight)
+            finally:
+                self.dp.comm = comm
+                waits[form].append(sum(spent))
+        D.OutputShard.loss = switching_loss
+
     shard = D.DataParallel.shard
 
     def timed_shard(self, state, idx):
@@ -73,7 +119,17 @@ def worker(args):
                                no_output_parallel=False, balance=False, out=args.out + ".scaling")
     mpi_scaling.worker(margs)
     if D.world_rank() == 0:
-        Path(args.out).write_text(json.dumps(rec))
+        Path(args.out).write_text(json.dumps({"steps": rec, "waits": {str(k): v for k, v in waits.items()}}))
+
+
+class _Proxy:
+    """A communicator with some methods replaced."""
+
+    def __init__(self, comm, **methods):
+        self._comm, self._methods = comm, methods
+
+    def __getattr__(self, name):
+        return self._methods.get(name) or getattr(self._comm, name)
 
 
 def main(argv=None):
@@ -99,7 +155,8 @@ def main(argv=None):
         subprocess.run([mpiexec, "-n", "2", sys.executable, __file__, "--worker", "--toggle", args.toggle,
                         "--block", str(args.block), "--train-tokens", str(args.train_tokens), "--out", str(tmp)],
                        check=True, env=env)
-        rec = json.loads(tmp.read_text())[args.skip:]
+        got = json.loads(tmp.read_text())
+        rec = got["steps"][args.skip:]
         tmp.unlink()
         Path(str(tmp) + ".scaling").unlink(missing_ok=True)
         a = [t for s, t in rec if not s]
@@ -107,9 +164,15 @@ def main(argv=None):
         row = {"run": r + 1, f"{first}_ms": 1e3 * statistics.median(a), f"{second}_ms": 1e3 * statistics.median(b),
                "steps": [len(a), len(b)]}
         row["ratio"] = row[f"{first}_ms"] / row[f"{second}_ms"]
+        for form, key in ((first, "False"), (second, "True")):
+            if got["waits"][key]:
+                row[f"{form}_wait_ms"] = 1e3 * statistics.median(got["waits"][key][args.skip:] or got["waits"][key])
         runs.append(row)
+        waited = (f"; first process's wait in the input gradients' exchange {row[f'{first}_wait_ms']:.2f} and "
+                  f"{row[f'{second}_wait_ms']:.2f} ms") if f"{first}_wait_ms" in row else ""
         print(f"run {r + 1}: {first} {row[f'{first}_ms']:.2f} ms, {second} {row[f'{second}_ms']:.2f} ms per step "
-              f"(median of {len(a)} and {len(b)} steps): {first} / {second} = {row['ratio']:.3f}", file=sys.stderr)
+              f"(median of {len(a)} and {len(b)} steps): {first} / {second} = {row['ratio']:.3f}{waited}",
+              file=sys.stderr)
     result = {"name": "mpi_paired", "toggle": args.toggle, "forms": [first, second],
               "date": started.isoformat(timespec="seconds"),
               "command": "python experiments/mpi_paired.py " + " ".join(argv or sys.argv[1:]),

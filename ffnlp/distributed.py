@@ -188,6 +188,10 @@ class DataParallel(Callback):
         self.balance = bool(balance)
         self.comm = _TimedComm(comm) if self.balance else comm    # balancing subtracts the time spent in it
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
+        # how many processes of the run share this machine (its memory bandwidth), the most over machines
+        local = comm.Split_type(self.MPI.COMM_TYPE_SHARED)
+        self.processes_per_machine = int(comm.allreduce(local.Get_size(), op=self.MPI.MAX))
+        local.Free()
         self.weights = np.full(self.world_size, 1.0 / self.world_size)   # each process's fraction of a batch
         self._times = None                    # moving average of the processes' compute seconds per step
         self._measured = 0
@@ -485,7 +489,8 @@ class OutputShard:
 
     Process ``r`` owns a contiguous block of whole classes (so the within-class softmax of an example needs
     one process), cut at the first batch so that each process has the same expected work per step: a
-    class costs ``size * (examples of it in the batch + ROW_COST) + PRESENT_COST`` (if present), its
+    class costs ``size * (examples of it in the batch + ROW_COST) + PRESENT_COST`` (if present; ``ROW_COST_SHARED``
+    in place of ``ROW_COST`` where processes share a machine), its
     within-class products for the examples that need them, the optimizer's update of its rows and the
     fixed cost of one product per class present, in units of one within-class entry (measured on PTB's
     output on the 2-core VM, one BLAS thread, 2026-12-01: an entry 241 ns, a class present 12.8 us, the
@@ -522,6 +527,14 @@ class OutputShard:
 
     keys = ("Wt", "b")
     ROW_COST = 1.86
+    #: ``ROW_COST`` where processes share a machine (and its memory bandwidth): the row updates, memory-bound,
+    #: slow down while the other processes do theirs, and the products do not (PTB at 2 processes on the
+    #: 2-core VM: about 800 ns a row against 449 ns alone). Chosen by the waits it leaves, in
+    #: ``experiments/mpi_paired.py --toggle row-cost`` (the two cuts alternating every 20 steps of a run,
+    #: 2026-12-01): the process owning the frequent words waited a median 0.76-1.05 ms a step at the input
+    #: gradients' exchange with 1.86, and 0.24-0.25 ms with 3.5; the median step moved by 1.3% (-1.7% to
+    #: +2.2% in three runs), since the other waits of the step take up part of what it saves.
+    ROW_COST_SHARED = 3.5
     PRESENT_COST = 53.0
     CLASS_COST = 0.13
 
@@ -530,6 +543,7 @@ class OutputShard:
         self.class_cut = self.row_cut = self.classes = self.rows = None
         self.last_sum = 0.0
         self.optimizer, self.updated = None, False    # set by DataParallel once the optimizer is bound
+        self.row_cost = self.ROW_COST_SHARED if dp.processes_per_machine > 1 else self.ROW_COST
         layer.shard = self
         # the own rows are updated row-wise (the rows set by DataParallel each step), never summed
         layer.sparse_params = tuple(type(layer).sparse_params) + self.keys
@@ -541,14 +555,14 @@ class OutputShard:
         """Own classes from the first global batch's targets (the same on every process)."""
         layer, N, r = self.layer, self.dp.world_size, self.dp.rank
         n_c = np.bincount(layer.class_of[targets], minlength=layer.n_classes)
-        cum = np.cumsum(layer.class_sizes * (n_c + self.ROW_COST) + self.PRESENT_COST * (n_c > 0))
+        cum = np.cumsum(layer.class_sizes * (n_c + self.row_cost) + self.PRESENT_COST * (n_c > 0))
         cut = [0] + [int(np.searchsorted(cum, cum[-1] * q / N)) + 1 for q in range(1, N)] + [layer.n_classes]
         self.class_cut = [min(max(c, lo), layer.n_classes) for c, lo in zip(cut, [0] + cut[:-1])]
         self.row_cut = [int(layer.class_starts[c]) for c in self.class_cut]
         self.classes = (self.class_cut[r], self.class_cut[r + 1])
         self.rows = np.arange(self.row_cut[r], self.row_cut[r + 1], dtype=np.int64)
         self.class_owner = np.repeat(np.arange(N), np.diff(self.class_cut))
-        self.row_work = self.ROW_COST * np.diff(self.row_cut).astype(np.float64)
+        self.row_work = self.row_cost * np.diff(self.row_cut).astype(np.float64)
         logger.info("output-parallel: process %d owns classes %d-%d (rows %d-%d of %d)", r, self.classes[0],
                     self.classes[1] - 1, self.row_cut[r], self.row_cut[r + 1] - 1, layer.n_out)
 

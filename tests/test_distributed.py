@@ -153,10 +153,11 @@ def run_case(name, out):
         rank = 0 if dp is None else dp.rank
         size = 1 if dp is None else dp.world_size
         stats = {} if dp is None else dp.stats
+        per_machine = 1 if dp is None else dp.processes_per_machine
     np.savez(f"{out}.rank{rank}.npz", **params, _losses=np.asarray(losses), _size=np.asarray(size),
              _steps=np.asarray(stats.get("steps", 0)), _sharded=np.asarray(stats.get("sharded_steps", 0)),
              _output_parallel=np.asarray(stats.get("output_parallel", 0)),
-             _shares=np.asarray(stats.get("shares", [1.0])))
+             _shares=np.asarray(stats.get("shares", [1.0])), _per_machine=np.asarray(per_machine))
 
 
 # ------------------------------------------------------------------------------------------ test side
@@ -176,6 +177,7 @@ def test_two_processes_match_one(case, n, tmp_path):
     a = np.load(f"{one}.rank0.npz")
     b0, b1 = np.load(f"{two}.rank0.npz"), np.load(f"{two}.rank{n - 1}.npz")
     assert int(a["_size"]) == 1 and int(b0["_size"]) == n
+    assert int(b0["_per_machine"]) == n        # all on this machine: the split output's shared-memory row cost
     assert int(b0["_steps"]) == int(b1["_steps"])          # every process ran every step
     # the dense optimizer step is split across the processes unless the case turns it off
     assert int(b0["_sharded"]) == (0 if "unsharded" in case else int(b0["_steps"]))
