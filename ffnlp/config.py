@@ -183,6 +183,9 @@ TEXTCAT_OPTIONS = Options([
             "vectors file"),
     _common("freeze_embeddings", False),
     Option("bigrams", "bool", True, "word bigrams as features", flag="--bigrams"),
+    Option("trigrams", "bool", False, "word trigrams too, in the direct connections only (with --bigrams, "
+           "--doc-vector mean; kept as the bigrams: --min-count, --max-bigrams of them, or hashed into "
+           "--n-buckets)", flag="--trigrams"),
     Option("embed_ngrams", "bool", "auto", "bigrams get embedding rows too (else: direct connections only); "
            "auto: for more than two classes with documents under 50 words on average", auto=True,
            flag="--embed-ngrams"),

@@ -103,6 +103,9 @@ class FFNTextClassifier(FFNClassifierBase):
         Keep pretrained word vectors fixed (bigram rows are still trained).
     bigrams : bool, default=True
         Add word bigrams as features (fastText's ``wordNgrams=2``); ``doc_vector="mean"`` only.
+    trigrams : bool, default=False
+        Add word trigrams too (with ``bigrams``), in the direct connections only (never embedded), kept as
+        the bigrams are (``min_count``, at most ``max_bigrams``, or hashed into ``n_buckets``).
     embed_ngrams : bool or "auto", default="auto"
         Give bigrams embedding rows too (averaged with the words, as fastText); with False bigrams feed the
         direct connections only, which keeps the table small (``doc_vector="mean"``). ``"auto"``: False for two
@@ -302,7 +305,8 @@ class FFNTextClassifier(FFNClassifierBase):
             nb = "ovr"
         return DocumentEncoder(lowercase=self.lowercase, min_count=int(self.min_count), max_vocab=self.max_vocab,
                                max_length=self.max_length, boundaries=self.boundaries, bigrams=bool(self.bigrams),
-                               n_buckets=self.n_buckets, max_bigrams=self._auto("max_bigrams"),
+                               trigrams=bool(self.trigrams), n_buckets=self.n_buckets,
+                               max_bigrams=self._auto("max_bigrams"),
                                embed_ngrams=bool(self._auto("embed_ngrams")), weighting=self.term_weighting, nb=nb,
                                direct_pooling="presence" if style in self.BINARIZED_STYLES else "mean")
 

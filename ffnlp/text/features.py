@@ -234,6 +234,23 @@ def bigram_pairs(ids, lengths):
     return ids[:-1][same_doc], ids[1:][same_doc], np.repeat(np.arange(lengths.shape[0]), n_bi)
 
 
+def trigram_triples(ids, lengths):
+    """The trigrams of consecutive ids inside each document: ids (n_words,), lengths (n_documents,) ->
+    first, second, third, doc, int64 ndarrays of shape (n_trigrams,), ``n_trigrams = sum(max(L - 2, 0))``."""
+    ids = np.asarray(ids, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = ids.shape[0]
+    if n < 3:
+        e = np.zeros(0, np.int64)
+        return e, e, e, e
+    starts = np.cumsum(lengths) - lengths
+    doc_of = np.repeat(np.arange(lengths.shape[0]), lengths)          # (n_words,)
+    pos = np.arange(n) - starts[doc_of]                               # position of each word in its document
+    ok = pos[:-2] <= lengths[doc_of[:-2]] - 3                         # a trigram starting here stays inside
+    first = np.flatnonzero(ok)
+    return ids[first], ids[first + 1], ids[first + 2], doc_of[first]
+
+
 def add_boundaries(ids, lengths, bos: int, eos: int):
     """Put ``bos`` before and ``eos`` after every document: ids (n_words,), lengths (n,) ->
     ids (n_words + 2 n,), lengths + 2 (so the first and last words also form bigrams, with the boundary)."""
@@ -263,6 +280,11 @@ def append_ids(ids, lengths, extra, extra_doc, ragged=tuple) -> Documents:
 
 def _hash_bigrams(a, b, n_buckets):
     return ((a.astype(np.uint64) * _HASH_MULT + b.astype(np.uint64)) % np.uint64(n_buckets)).astype(np.int64)
+
+
+def _hash_trigrams(a, b, c, n_buckets):
+    h = a.astype(np.uint64) * _HASH_MULT + b.astype(np.uint64)
+    return ((h * _HASH_MULT + c.astype(np.uint64)) % np.uint64(n_buckets)).astype(np.int64)
 
 
 def hashed_bigrams(ids, lengths, n_buckets: int, offset: int, ragged=tuple) -> Documents:
@@ -458,6 +480,10 @@ class DocumentEncoder(BaseEstimator):
         Mark the start and end of every document with ``<s>`` and ``</s>`` (boundary bigrams).
     bigrams : bool, default=True
         Add word bigrams as features.
+    trigrams : bool, default=False
+        Add word trigrams as features too (with ``bigrams``), after the bigrams; they never get embedding
+        rows, and are kept as the bigrams are (``min_count``, at most ``max_bigrams`` of them, or hashed
+        into the same ``n_buckets``).
     n_buckets : int or None, default=None
         Hash bigrams into this many buckets (fastText's ``a * 116049371 + b mod n_buckets``); None keeps
         one feature per bigram seen ``min_count`` times, at most ``max_bigrams`` of them (the most frequent).
@@ -480,8 +506,10 @@ class DocumentEncoder(BaseEstimator):
     vocab_ : Vocab
     bigram_keys_ : int64 ndarray (n_bigrams,) or None
         Sorted keys ``a * len(vocab_) + b`` of the kept bigrams (exact bigrams only).
+    trigram_keys_ : int64 ndarray (n_trigrams,) or None
+        Sorted keys ``(a * len(vocab_) + b) * len(vocab_) + c`` of the kept trigrams (exact ones only).
     n_features_ : int
-        Words, then bigrams (or buckets).
+        Words, then bigrams (or buckets), then trigrams.
     n_embedded_ : int
     idf_ : float64 ndarray (n_features_,)
     nb_ratios_ : float32 ndarray (n_features_, n_out) or None
@@ -496,7 +524,7 @@ class DocumentEncoder(BaseEstimator):
 
     def __init__(self, *, lowercase=True, min_count=1, max_vocab=None, max_length=None, boundaries=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, embed_ngrams=False, weighting="tfidf",
-                 nb="ovr", direct_pooling="presence", nb_alpha=1.0):
+                 nb="ovr", direct_pooling="presence", nb_alpha=1.0, trigrams=False):
         self.lowercase = lowercase
         self.min_count = min_count
         self.max_vocab = max_vocab
@@ -510,6 +538,7 @@ class DocumentEncoder(BaseEstimator):
         self.nb = nb
         self.direct_pooling = direct_pooling
         self.nb_alpha = nb_alpha
+        self.trigrams = trigrams
 
     # -- tokens -> word ids ---------------------------------------------------------------------------
     def tokens(self, X) -> list[list[str]]:
@@ -530,39 +559,68 @@ class DocumentEncoder(BaseEstimator):
             ids, lengths = add_boundaries(ids, lengths, self.vocab_.bos_id, self.vocab_.eos_id)
         return ids, lengths
 
+    def _kept(self, keys):
+        """Sorted distinct ``keys`` seen ``min_count`` times, at most ``max_bigrams`` (the most frequent)."""
+        uniq, counts = np.unique(keys, return_counts=True)
+        keep = counts >= int(self.min_count)
+        uniq, counts = uniq[keep], counts[keep]
+        if self.max_bigrams and uniq.shape[0] > int(self.max_bigrams):
+            top = np.argsort(-counts, kind="stable")[: int(self.max_bigrams)]
+            uniq = np.sort(uniq[top])
+        return uniq
+
+    @staticmethod
+    def _lookup(table, keys, offset, docs):
+        """(offset + position in ``table``, document) of the ``keys`` found in it (unseen ones dropped)."""
+        pos = np.searchsorted(table, keys)
+        found = pos < table.shape[0]
+        found[found] = table[pos[found]] == keys[found]
+        return offset + pos[found], docs[found]
+
     def _occurrences(self, ids, lengths, *, fit=False):
-        """(feature id, document) of every word and bigram occurrence."""
+        """(feature id, document) of every word, bigram (and trigram) occurrence."""
         n = lengths.shape[0]
         doc = np.repeat(np.arange(n), lengths)
         V = len(self.vocab_)
         if not self.bigrams:
             return ids, doc
         a, b, bdoc = bigram_pairs(ids, lengths)
+        feats, docs = [ids], [doc]
         if self.n_buckets:
-            return np.concatenate([ids, V + _hash_bigrams(a, b, int(self.n_buckets))]), np.concatenate([doc, bdoc])
-        keys = a * V + b
-        if fit:
-            uniq, counts = np.unique(keys, return_counts=True)
-            keep = counts >= int(self.min_count)
-            uniq, counts = uniq[keep], counts[keep]
-            if self.max_bigrams and uniq.shape[0] > int(self.max_bigrams):
-                top = np.argsort(-counts, kind="stable")[: int(self.max_bigrams)]
-                uniq = np.sort(uniq[top])
-            self.bigram_keys_ = uniq
-        K = self.bigram_keys_.shape[0]
-        pos = np.searchsorted(self.bigram_keys_, keys)
-        found = pos < K
-        found[found] = self.bigram_keys_[pos[found]] == keys[found]               # unseen bigrams: dropped
-        return np.concatenate([ids, V + pos[found]]), np.concatenate([doc, bdoc[found]])
+            feats.append(V + _hash_bigrams(a, b, int(self.n_buckets)))
+            docs.append(bdoc)
+        else:
+            if fit:
+                self.bigram_keys_ = self._kept(a * V + b)
+            f, d = self._lookup(self.bigram_keys_, a * V + b, V, bdoc)
+            feats.append(f)
+            docs.append(d)
+        if self.trigrams:
+            a, b, c, tdoc = trigram_triples(ids, lengths)
+            if self.n_buckets:
+                feats.append(V + _hash_trigrams(a, b, c, int(self.n_buckets)))
+                docs.append(tdoc)
+            else:
+                if V >= 2 ** 21:
+                    raise ValueError(f"trigrams: a vocabulary of {V} words is too large for exact trigram keys "
+                                     "(at most 2,097,151); give n_buckets to hash them")
+                keys = (a * V + b) * V + c
+                if fit:
+                    self.trigram_keys_ = self._kept(keys)
+                f, d = self._lookup(self.trigram_keys_, keys, V + int(self.bigram_keys_.shape[0]), tdoc)
+                feats.append(f)
+                docs.append(d)
+        return np.concatenate(feats), np.concatenate(docs)
 
     def _counts(self, toks, *, fit=False):
         """CSR (n_documents, n_features_) of feature counts, indices sorted, and the number of tokens."""
         ids, lengths = self.word_ids(toks)
         feat, doc = self._occurrences(ids, lengths, fit=fit)
         if fit:
-            self.n_features_ = len(self.vocab_) + (0 if not self.bigrams else
-                                                   int(self.n_buckets) if self.n_buckets else
-                                                   int(self.bigram_keys_.shape[0]))
+            n_bi = 0 if not self.bigrams else int(self.n_buckets) if self.n_buckets else int(self.bigram_keys_.shape[0])
+            self._n_words_and_bigrams = len(self.vocab_) + n_bi
+            self.n_features_ = self._n_words_and_bigrams + (
+                int(self.trigram_keys_.shape[0]) if self.trigram_keys_ is not None else 0)
         keys = doc * np.int64(self.n_features_) + feat
         uniq, tf = np.unique(keys, return_counts=True)                           # sorted by document, then id
         d, f = uniq // self.n_features_, uniq % self.n_features_
@@ -585,9 +643,9 @@ class DocumentEncoder(BaseEstimator):
     def _fit_transform(self, X, Y):
         toks = self.tokens(X)
         self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
-        self.bigram_keys_ = None
+        self.bigram_keys_ = self.trigram_keys_ = None
         C, n_tok = self._counts(toks, fit=True)
-        self.n_embedded_ = self.n_features_ if self.embed_ngrams else len(self.vocab_)
+        self.n_embedded_ = self._n_words_and_bigrams if self.embed_ngrams else len(self.vocab_)
         self.idf_ = TfidfTransformer(smooth_idf=True).fit(C).idf_                 # log((1 + n) / (1 + df)) + 1
         self.nb_ratios_ = None
         if self.nb is not None and Y is not None:
@@ -630,6 +688,8 @@ class DocumentEncoder(BaseEstimator):
         arrays = {"idf": self.idf_}
         if self.bigram_keys_ is not None:
             arrays["bigram_keys"] = self.bigram_keys_
+        if getattr(self, "trigram_keys_", None) is not None:
+            arrays["trigram_keys"] = self.trigram_keys_
         if self.nb_ratios_ is not None:
             arrays["nb_ratios"] = self.nb_ratios_
         return meta, arrays
@@ -641,6 +701,7 @@ class DocumentEncoder(BaseEstimator):
         enc.n_features_, enc.n_embedded_ = int(meta["n_features"]), int(meta["n_embedded"])
         enc.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
         enc.bigram_keys_ = np.asarray(arrays["bigram_keys"], dtype=np.int64) if "bigram_keys" in arrays else None
+        enc.trigram_keys_ = np.asarray(arrays["trigram_keys"], dtype=np.int64) if "trigram_keys" in arrays else None
         enc.nb_ratios_ = np.asarray(arrays["nb_ratios"], dtype=np.float32) if "nb_ratios" in arrays else None
         if enc.idf_.shape != (enc.n_features_,):
             raise ValueError(f"idf has shape {enc.idf_.shape}, expected ({enc.n_features_},)")

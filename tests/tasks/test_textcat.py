@@ -539,7 +539,8 @@ def test_save_load_round_trip(tmp_path, fitted, binary_data):
     np.testing.assert_array_equal(again.predict_proba(Xt), fitted.predict_proba(Xt))
     assert again.get_params() == fitted.get_params()
     assert again.vocab_ == fitted.vocab_
-    for kw in ({"n_buckets": 500}, {"doc_vector": "conv", "conv_units": 8}, {"word_dropout": 0.1}):
+    for kw in ({"n_buckets": 500}, {"doc_vector": "conv", "conv_units": 8}, {"word_dropout": 0.1},
+               {"trigrams": True}):
         (X, y), _ = binary_data
         clf = FFNTextClassifier(**{**FAST, "max_iter": 2, **kw}).fit(X, y)
         p = clf.save(tmp_path / "k.npz")

@@ -4,7 +4,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from ffnlp.text.features import (DocumentEncoder, NBFeatureWeighter, bigram_pairs, hashed_bigrams,
-                                 multinomial_nb_log_probs)
+                                 multinomial_nb_log_probs, trigram_triples)
 
 DOCS = [["good", "film", "good"], ["bad", "film"], ["dull", "bad", "plot", "bad"], ["good", "plot"], ["film"]]
 Y = np.array([[1.0], [0.0], [0.0], [1.0], [1.0]])
@@ -66,6 +66,35 @@ def test_exact_and_hashed_bigrams():
     h = hashed.transform([["good", "film"]]).take([0]).direct.data
     ref = hashed_bigrams(ids, np.array([2]), 1000, len(hashed.vocab_)).ids[2]
     assert sorted(h.tolist()) == sorted(ids.tolist() + [int(ref)]) and hashed.n_features_ == V + 1000
+
+
+def test_trigram_triples_stay_inside_documents():
+    ids = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    a, b, c, doc = trigram_triples(ids, np.array([4, 2, 0, 3]))     # documents of 4, 2, 0 and 3 words
+    assert list(zip(a, b, c, doc)) == [(1, 2, 3, 0), (2, 3, 4, 0), (7, 8, 9, 3)]
+    assert all(x.shape == (0,) for x in trigram_triples(np.array([1, 2]), np.array([2])))
+
+
+def test_trigrams_direct_only_exact_hashed_and_saved():
+    docs = [["not", "very", "good"], ["very", "good", "film"], ["not", "good"], ["not", "very", "good", "plot"]]
+    y = np.array([[0.0], [1.0], [0.0], [0.0]])
+    plain = DocumentEncoder().fit(docs, y)
+    enc = DocumentEncoder(trigrams=True, embed_ngrams=True).fit(docs, y)
+    assert enc.trigram_keys_.shape == (3,)              # not very good, very good film, very good plot
+    assert enc.n_features_ == plain.n_features_ + 3
+    assert enc.n_embedded_ == plain.n_features_         # words and bigrams embedded, trigrams never
+    batch = enc.transform([["not", "very", "good"], ["good", "very", "not"]])
+    seen, unseen = batch.take([0]).direct.data, batch.take([1]).direct.data
+    assert len(seen) == 3 + 2 + 1 and (seen >= plain.n_features_).sum() == 1
+    assert (unseen >= len(enc.vocab_)).sum() == 0       # reversed: no bigram or trigram was seen in training
+    assert enc.nb_ratios_.shape[0] == enc.n_features_
+    again = DocumentEncoder.from_state(*enc.state())
+    np.testing.assert_array_equal(again.trigram_keys_, enc.trigram_keys_)
+    np.testing.assert_array_equal(again.transform(docs).take([3]).direct.data, enc.transform(docs).take([3]).direct.data)
+    hashed = DocumentEncoder(trigrams=True, n_buckets=64).fit(docs, y)
+    assert hashed.n_features_ == len(hashed.vocab_) + 64 and hashed.trigram_keys_ is None
+    h = hashed.transform([["not", "very", "good"]]).take([0]).direct.data
+    assert len(h) == 6 and (h >= len(hashed.vocab_)).sum() == 3 and h.max() < hashed.n_features_
 
 
 def test_embed_ngrams_and_mean_weighting():
