@@ -199,7 +199,6 @@ class DataParallel(Callback):
         self._counts = None                   # this batch's shares
         self.sparse = sparse
         self._shard_dense = False
-        self._pending = []                    # dense parameters to gather at the step's end (gather_params)
         self._n_local, self._n_global = 0, 0
         self.global_batch = None
         self.stats = {}
@@ -212,7 +211,6 @@ class DataParallel(Callback):
         self.stats = {"steps": 0, "sharded_steps": 0, "dense_bytes": 0, "sparse_bytes": 0, "comm_seconds": 0.0}
         self.weights = np.full(self.world_size, 1.0 / self.world_size)
         self._times, self._measured, self._step_start, self._counts = None, 0, None, None
-        self._pending = []
         state.extra["world_size"] = self.world_size
         state.extra["rank"] = self.rank
         self.output_shard = None
@@ -236,12 +234,11 @@ class DataParallel(Callback):
                     rng.bit_generator.state = rng.bit_generator.jumped(self.rank).state
 
     def shard(self, state, idx):
+        self._counts = self.share_counts(len(idx))
         if state.batch == 0 and self.stats.get("steps", 0) == 0:   # the first batch of a run: a full one
             self.global_batch = len(idx)
             logger.info("data-parallel: %d processes, global batch %d (%s per process)", self.world_size, len(idx),
-                        "-".join(sorted({str(h - lo) for lo, h in (share(len(idx), r, self.world_size)
-                                                                   for r in range(self.world_size))})))
-        self._counts = self.share_counts(len(idx))
+                        "-".join(sorted({str(int(c)) for c in self._counts})))
         lo = int(self._counts[:self.rank].sum())
         hi = lo + int(self._counts[self.rank])
         self._n_local, self._n_global = hi - lo, len(idx)
@@ -306,7 +303,6 @@ class DataParallel(Callback):
         self.stats["comm_seconds"] += time.perf_counter() - t0
 
     def on_train_end(self, state):
-        self._flush()
         self.stats["shares"] = [round(float(w), 4) for w in self.weights]
         opt = state.optimizer
         if getattr(opt, "partition", None) is self:   # every process leaves with the whole optimizer state
@@ -343,24 +339,6 @@ class DataParallel(Callback):
         counts, displs = self._layout(int(arr.shape[0]))
         self.comm.Allgatherv(self.MPI.IN_PLACE, [arr, (counts, displs)])
 
-    def gather_params(self, i, arr):
-        """:meth:`gather` for the parameters that the optimizer's step updated, done in :meth:`on_sync`, just
-        before the stop flag's allreduce: the step's sparse updates and the callbacks then run between the
-        same two waits as the dense update. Every collective makes each process wait for the slowest, and on
-        a shared host each stretch of work between two collectives is slower on one process or the other at
-        random, so one stretch fewer is one wait fewer (nothing reads the dense parameters before the next
-        step). On PTB at 2 processes on the 2-core VM it made no measurable difference (median steps,
-        immediate and deferred alternating every 20 steps within a run, ``experiments/mpi_paired.py``:
-        immediate / deferred 0.99, 0.99 and 1.01 in three runs, 2026-12-01): the waits it removes are small
-        beside those of the forward, output and backward parts."""
-        if self._shard_dense:
-            self._pending.append((i, arr))
-
-    def _flush(self):
-        pending, self._pending = self._pending, []
-        for i, arr in pending:
-            self.gather(i, arr)
-
     def gather_rows(self, layer, key, arr):
         """Fill the rows of a row-wise table's ``arr`` (a parameter's optimizer state) that other processes own."""
         op = self.output_shard
@@ -385,7 +363,6 @@ class DataParallel(Callback):
         return first_validates
 
     def on_sync(self, state):
-        self._flush()
         # the stop flag; with balance, each process's compute seconds in the step that ended too (none after
         # an epoch's end)
         flag = np.zeros(1 + (self.world_size if self.balance else 0), dtype=np.float64)

@@ -23,11 +23,9 @@ schedule ``eps_t = eps_0 / (1 + r t)``; ``lr_decay=0`` keeps it constant.
 A data-parallel run may give the optimizer a ``partition`` (:class:`ffnlp.distributed.DataParallel`
 with ``shard_optimizer``): an object with ``bounds(i, group) -> (lo, hi)``, the slice of dense buffer ``i``
 that this process updates (its gradient summed there only, by a reduce-scatter), and ``gather(i, array)``,
-which fills the rest of ``array`` from the other processes (an allgather), and ``gather_params(i, array)``,
-the same for the parameters after :meth:`step`, which may wait until the step's end (the partition's
-``on_sync`` in :func:`~ffnlp.nn.training.fit`). The dense update then costs each of N processes 1/N of the
-whole (ZeRO's first stage: Rajbhandari et al. 2020); the parameters, and for :meth:`state_dict` the
-moments, are gathered so that every process holds all of them.
+which fills the rest of ``array`` from the other processes (an allgather). The dense update then costs
+each of N processes 1/N of the whole (ZeRO's first stage: Rajbhandari et al. 2020); the parameters, and
+for :meth:`state_dict` the moments, are gathered so that every process holds all of them.
 """
 from __future__ import annotations
 
@@ -184,7 +182,7 @@ class Optimizer:
             if part is not None:
                 g.grad[:lo] = 0      # the slices that other processes update: their summed gradients live there
                 g.grad[hi:] = 0
-                part.gather_params(i, g.param)
+                part.gather(i, g.param)
         for idx, (layer, k) in enumerate(self._sparse):
             rows = layer.sparse.get(k)
             if rows is not None:
