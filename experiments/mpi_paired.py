@@ -20,6 +20,9 @@ Toggles (``--toggle``):
   step that the median leaves out), then the classes are cut again from the first batch's targets. The
   first process also records the seconds it waited in the input gradients' exchange
   (``wait_ms``, per form).
+- ``balance``: ``DataParallel(balance=True)`` in both forms, with even shares of each batch (``even``) or
+  the shares its controller sets from the processes' measured compute times (``balanced``); the controller
+  learns from the balanced steps only and keeps its shares through the even blocks.
 
 Run (about 1.5 minutes per run on the 2-core machine)::
 
@@ -40,8 +43,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 RESULTS = Path(__file__).resolve().parent / "results"
-TOGGLES = {"deferred-gather": ("immediate", "deferred"), "row-cost": ("row-cost-1.86", "row-cost-3.5")}
+TOGGLES = {"deferred-gather": ("immediate", "deferred"), "row-cost": ("row-cost-1.86", "row-cost-3.5"),
+           "balance": ("even", "balanced")}
 
 
 def worker(args):
@@ -123,6 +129,20 @@ def worker(args):
                 waits[form].append(sum(spent))
         D.OutputShard.loss = switching_loss
 
+    if args.toggle == "balance":
+        share_counts, rebalance = D.DataParallel.share_counts, D.DataParallel._rebalance
+
+        def switching_counts(self, n):          # even shares in the first form's steps
+            if not second(steps["n"] - 1):
+                return np.array([hi - lo for lo, hi in (D.share(n, r, self.world_size)
+                                                        for r in range(self.world_size))], np.int64)
+            return share_counts(self, n)
+
+        def second_form_rebalance(self, times):   # the controller learns from the balanced steps only
+            if second(steps["n"] - 1):
+                rebalance(self, times)
+        D.DataParallel.share_counts, D.DataParallel._rebalance = switching_counts, second_form_rebalance
+
     shard = D.DataParallel.shard
 
     def timed_shard(self, state, idx):
@@ -135,7 +155,8 @@ def worker(args):
     D.DataParallel.shard = timed_shard
 
     margs = argparse.Namespace(train_tokens=args.train_tokens, batch_size=256, lazy_output=False, no_shard=False,
-                               no_output_parallel=False, balance=False, out=args.out + ".scaling")
+                               no_output_parallel=False, balance=args.toggle == "balance",
+                               out=args.out + ".scaling")
     mpi_scaling.worker(margs)
     if D.world_rank() == 0:
         Path(args.out).write_text(json.dumps({"steps": rec, "waits": {str(k): v for k, v in waits.items()}}))
