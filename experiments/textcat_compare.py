@@ -84,7 +84,8 @@ def main(argv=None):
                    help="suffix of those rows' names (ffnlp_dan_NAME, ...), to tell vector files apart")
     p.add_argument("--params", default=None, metavar="JSON",
                    help="FFNTextClassifier parameters (a JSON dict, chosen on validation data): adds the row "
-                        "ffnlp_dan_PARAMS_NAME, the averaging model with these parameters over the package defaults")
+                        "ffnlp_dan_PARAMS_NAME, the model with these parameters over the package defaults "
+                        "(ffnlp_window_PARAMS_NAME when they give doc_vector window, ffnlp_conv_... for conv)")
     p.add_argument("--params-name", default="tuned", help="suffix of that row's name (ffnlp_dan_NAME)")
     p.add_argument("--jobs", type=int, default=1,
                    help="fits run at once in local worker processes (joblib; -1: every core); same results")
@@ -122,7 +123,7 @@ def _with_params(models, args):
         _fail(f"--params: {exc}")
     if not args.params_name.replace("_", "").isalnum():
         _fail(f"--params-name must be letters, digits and underscores, got {args.params_name!r}")
-    name = f"ffnlp_dan_{args.params_name}"
+    name = params_row(params, args.params_name)
     available = all_models(args.vectors, args.vectors_name)
     wanted = models if models is not None else [*available, name]
     unknown = [m for m in wanted if m != name and m not in available]
@@ -134,8 +135,15 @@ def _with_params(models, args):
     return {m: factory if m == name else available[m] for m in wanted}
 
 
+def params_row(params: dict, suffix: str) -> str:
+    """The ``--params`` row's name: ``ffnlp_dan_SUFFIX`` for the averaging model, ``ffnlp_window_SUFFIX`` or
+    ``ffnlp_conv_SUFFIX`` when ``params`` choose another ``doc_vector``."""
+    kind = params.get("doc_vector", "mean")
+    return f"ffnlp_{'dan' if kind == 'mean' else kind}_{suffix}"
+
+
 def _tuned(params, random_state=None):
-    """The averaging model with ``params`` over the package defaults (picklable for ``--jobs``)."""
+    """The model with ``params`` over the package defaults (picklable for ``--jobs``)."""
     from ffnlp.tasks.textcat import FFNTextClassifier
 
     return FFNTextClassifier(**{**params, "random_state": random_state})
@@ -161,7 +169,8 @@ def run(args):
     provenance = {"command": " ".join(["python", *sys.argv]), "date": started.isoformat(timespec="seconds"),
                   "git_commit": git_commit()}
     if args.params is not None:   # the --params row's parameters, beside the command that gave them
-        provenance["params"] = {f"ffnlp_dan_{args.params_name}": json.loads(args.params)}
+        params = json.loads(args.params)
+        provenance["params"] = {params_row(params, args.params_name): params}
     rows_from = {r.model: provenance for r in result.rows}
     if args.merge and out.exists():
         old = json.loads(out.read_text())

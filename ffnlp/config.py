@@ -175,8 +175,9 @@ def _class_weight(value):
 #: ``ffnlp classify train`` and :class:`~ffnlp.tasks.textcat.FFNTextClassifier`: issue 11's lean default, one
 #: set of hyper-parameters for every dataset, chosen on validation data only (``experiments/textcat_tune.py``).
 TEXTCAT_OPTIONS = Options([
-    Option("doc_vector", "str", "mean", "document vector: mean of word+bigram embeddings (DAN/fastText) or "
-           "windowed conv-pool", choices=("mean", "conv"), flag="--doc-vector"),
+    Option("doc_vector", "str", "mean", "document vector: mean of word+bigram embeddings (DAN/fastText), a "
+           "windowed layer over the words in order beside the n-gram direct connections (window), or the "
+           "earlier windowed conv-pool (conv)", choices=("mean", "window", "conv"), flag="--doc-vector"),
     _common("embedding_dim", "auto", "embedding dimension; auto: 20 for two classes, 64 for more (of a vectors "
             "file: its own)", auto=True),
     _common("embeddings", "random", "random, word2vec (trained on the input texts), or a word2vec-format "

@@ -97,6 +97,20 @@ def test_train_from_folder(tmp_path, capsys):
     assert rc == 0, err
 
 
+def test_train_and_test_the_window_model(tmp_path, capsys):
+    train, test = tmp_path / "train.txt", tmp_path / "test.txt"
+    _write_fasttext(train, _docs(80))
+    _write_fasttext(test, _docs(30, seed=1))
+    model = tmp_path / "w.npz"
+    rc, _, err = run(["classify", "train", "--input", str(train), "--output", str(model), *TRAIN_ARGS,
+                      "--doc-vector", "window", "--conv-units", "8", "--window", "2", "--trigrams", "--boundaries"],
+                     capsys)
+    assert rc == 0, err
+    rc, out, err = run(["classify", "test", str(model), str(test), "--json"], capsys)
+    assert rc == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["accuracy"] > 0.8
+
+
 # -- bad input: message names the file (and line), exit status non-zero, nothing written ----------------
 
 

@@ -8,7 +8,11 @@ sigmoid (two classes, or several labels per document with a threshold). The docu
   al. 2017), which is the case with no hidden layer;
 * ``doc_vector="conv"``: Collobert et al. (2011)'s window approach: the embeddings of each window of
   ``window`` consecutive words are concatenated, passed through one shared hidden layer of ``conv_units``
-  and max- (or mean-) pooled over positions (:class:`ffnlp.nn.pooling.ConvPool`).
+  and max- (or mean-) pooled over positions (:class:`ffnlp.nn.pooling.ConvPool`); its direct connections
+  take the words only;
+* ``doc_vector="window"``: the same windowed layer on the words in text order, beside the direct
+  connections of ``"mean"`` (words, bigrams, trigrams, boundary tokens, the interpolated two-class style):
+  the window reads word order, the n-gram features keep NBSVM's strength.
 
 Embeddings start random, from a Word2Vec model trained on the training texts (``embeddings="word2vec"``)
 or from a word2vec-format file (``embeddings="path/to/vectors.txt"``), and are fine-tuned unless
@@ -23,8 +27,9 @@ connections from the words and bigrams, trained for 4 epochs (for two classes, t
 interpolated with naive Bayes, as NBSVM); the ``"auto"`` options adapt it to the training set
 (:attr:`FFNTextClassifier.AUTO`): with more than two classes 64-d embeddings of the words, the bigrams
 embedded too for short documents (under 50 words), and on small sets (under 1M words) two networks that
-stop early. ``doc_vector="conv"``, ``word_dropout`` and model files written before the encoder
-(format 1) read id sequences (:class:`Documents`) instead.
+stop early. ``doc_vector="window"`` also takes each document's words in order from the encoder
+(``FeatureBatch.sequence``). ``doc_vector="conv"``, ``word_dropout`` with ``"mean"`` and model files
+written before the encoder (format 1) read id sequences (:class:`Documents`) instead.
 
 References
 ----------
@@ -59,7 +64,7 @@ from ffnlp.nn.backends import get_ops
 from ffnlp.nn.pooling import DirectBag, Ensemble
 from ffnlp.tasks.base import FFNClassifierBase
 from ffnlp.tasks.textcat_io import FORMAT, KIND, read_model_file, write_model_file
-from ffnlp.tasks.textcat_net import build_legacy_network, build_network, embedding_table
+from ffnlp.tasks.textcat_net import build_legacy_network, build_network, build_window_network, embedding_table
 from ffnlp.text.features import (Documents, DocumentEncoder, IdSequenceEncoder, add_boundaries, append_ids,
                                  bigram_pairs, nb_log_count_ratios)
 from ffnlp.text.features import hashed_bigrams as _hashed_bigrams
@@ -90,9 +95,12 @@ class FFNTextClassifier(FFNClassifierBase):
 
     Parameters
     ----------
-    doc_vector : {"mean", "conv"}, default="mean"
-        Document vector: the average of word (and bigram) embeddings, or the windowed layer pooled over
-        positions (see the module docstring).
+    doc_vector : {"mean", "window", "conv"}, default="mean"
+        Document vector: the average of word (and bigram) embeddings; ``"window"``: the windowed layer
+        (``window`` consecutive words' embeddings concatenated, one shared layer of ``conv_units``, pooled
+        over positions) on the words in text order, beside the same direct connections as ``"mean"``
+        (words, bigrams, ``trigrams``, ``boundaries``, ``nb_style``); ``"conv"``: the earlier windowed
+        model on id documents, whose direct connections take the words only (see the module docstring).
     embedding_dim : int or "auto", default="auto"
         ``"auto"``: 20 for two classes, 64 for more (:attr:`AUTO` gives every ``"auto"`` value). Ignored
         when ``embeddings`` is a file (its vectors' size is used).
@@ -287,13 +295,13 @@ class FFNTextClassifier(FFNClassifierBase):
         ``doc_vector="conv"`` and files written before the encoder, id :class:`Documents`)."""
         check_is_fitted(self, "vocab_")
         if getattr(self, "encoder_", None) is not None:
-            return self.encoder_.transform(_as_documents(X))
+            return self.encoder_.transform(_as_documents(X)).with_ragged(Ragged)
         return self._encode_tokens(self._tokens(_as_documents(X)))
 
     def _uses_encoder(self) -> bool:
-        """Whether a new fit featurizes with :class:`DocumentEncoder`: ``doc_vector="mean"`` without word
-        dropout (which drops tokens of id sequences)."""
-        return self.doc_vector == "mean" and not self.word_dropout
+        """Whether a new fit featurizes with :class:`DocumentEncoder`: ``doc_vector="window"``, and
+        ``doc_vector="mean"`` without word dropout (which drops tokens of id sequences)."""
+        return self.doc_vector == "window" or (self.doc_vector == "mean" and not self.word_dropout)
 
     def _make_encoder(self) -> DocumentEncoder:
         style = self._nb_style() if self.nb_direct else None
@@ -308,7 +316,8 @@ class FFNTextClassifier(FFNClassifierBase):
                                trigrams=bool(self.trigrams), n_buckets=self.n_buckets,
                                max_bigrams=self._auto("max_bigrams"),
                                embed_ngrams=bool(self._auto("embed_ngrams")), weighting=self.term_weighting, nb=nb,
-                               direct_pooling="presence" if style in self.BINARIZED_STYLES else "mean")
+                               direct_pooling="presence" if style in self.BINARIZED_STYLES else "mean",
+                               sequences=self.doc_vector == "window")
 
     def _indicator(self, targets):
         """Loss targets -> (n, n_out) 0/1 for the NB statistics."""
@@ -393,6 +402,15 @@ class FFNTextClassifier(FFNClassifierBase):
         self.embedding_dim_ = dim
         enc = self.encoder_
         n_words = len(enc.vocab_)
+        if self.doc_vector == "window":
+            return build_window_network(
+                n_words=n_words, n_features=enc.n_features_, n_out=self._n_out(), embedding_dim=dim,
+                rng=np.random.default_rng(seed), seed=seed, window=int(self.window), conv_units=int(self.conv_units),
+                conv_pool=self.conv_pool, hidden=self._hidden(), activation=self.activation,
+                dropout=float(self.dropout), word_dropout=float(self.word_dropout),
+                freeze=pre is not None and bool(self.freeze_embeddings), direct=enc.nb_ratios_ is not None,
+                residual=self._nb_style() == "nbsvm",
+                direct_init=0.0 if self._nb_style() == "interpolated" else None, pretrained=pre)
         return build_network(
             n_embedded=enc.n_embedded_, n_features=enc.n_features_, n_out=self._n_out(), embedding_dim=dim,
             rng=np.random.default_rng(seed), seed=seed, hidden=self._hidden(), activation=self.activation,
@@ -748,12 +766,12 @@ class FFNTextClassifier(FFNClassifierBase):
         self.encoder_ = enc = self._make_encoder()
         all_rows = train_idx.shape[0] == len(X)
         Xtr = X if all_rows else [X[i] for i in train_idx]
-        fitted = enc.fit_transform(Xtr, self._indicator(targets[train_idx]))
+        fitted = enc.fit_transform(Xtr, self._indicator(targets[train_idx])).with_ragged(Ragged)
         self.vocab_ = enc.vocab_
         toks = enc.tokens(Xtr) if self.embeddings not in (None, "random") else None
         if all_rows:
             return fitted, toks
-        docs = enc.transform(X)
+        docs = enc.transform(X).with_ragged(Ragged)
         return docs, toks
 
     def _assemble(self):

@@ -12,6 +12,9 @@ average of embeddings (the DAN and fastText input, with the encoder's TF-IDF wei
 Bengio et al. (2003)'s direct connections from the features to the outputs, each scaled by its naive Bayes
 log-count ratio (Wang & Manning 2012), as NBSVM.
 
+``doc_vector="window"`` replaces the embedding average by the windowed layer on the words in text order
+(:func:`build_window_network`), with the same direct connections.
+
 The networks of files written before the encoder (``EmbeddingBag``/``ScaledBag`` on id documents, and
 the windowed ``ConvPool``) are assembled by :func:`build_legacy_network`.
 """
@@ -23,7 +26,7 @@ from ffnlp.nn import Dropout, Embedding, build_mlp, chain
 from ffnlp.nn.pooling import (ConvPool, DirectBag, EmbeddingBag, Ensemble, PartlyFrozenEmbedding, ScaledBag, Select,
                               WeightedEmbeddingBag, WordDropout)
 
-__all__ = ["build_network", "build_legacy_network", "embedding_table"]
+__all__ = ["build_network", "build_window_network", "build_legacy_network", "embedding_table"]
 
 
 def build_network(*, n_embedded, n_features, n_out, embedding_dim, rng, seed, hidden=(), activation="relu",
@@ -32,22 +35,57 @@ def build_network(*, n_embedded, n_features, n_out, embedding_dim, rng, seed, hi
     layers -> n_out logits, plus the direct connections (``direct``; ``residual`` and ``direct_init`` as
     :class:`~ffnlp.nn.pooling.DirectBag`'s); ``pretrained``: (vectors (k, dim), row ids (k,)) copied into
     the table."""
-    emb = WeightedEmbeddingBag(n_embedded, embedding_dim, n_frozen=n_frozen, rng=rng)
+    emb = _start_from(WeightedEmbeddingBag(n_embedded, embedding_dim, n_frozen=n_frozen, rng=rng), pretrained)
+    return _head([Select("embed"), emb], embedding_dim, hidden=hidden, n_out=n_out, activation=activation, rng=rng,
+                 seed=seed, dropout=dropout, direct=direct, n_features=n_features, residual=residual,
+                 direct_init=direct_init)
+
+
+def _start_from(emb, pretrained):
+    """``emb`` with the rows of ``pretrained`` (vectors (k, dim), row ids (k,)) copied in, the others scaled
+    to the vectors' spread (words without a vector); ``emb`` itself when ``pretrained`` is None."""
     if pretrained is not None:
         vectors, ids = pretrained
         E = emb.params["E"]
-        E *= vectors.std() * np.sqrt(embedding_dim)  # unknown words: the pretrained vectors' scale
+        E *= vectors.std() * np.sqrt(E.shape[1])
         E[ids] = vectors
-    layers = [Select("embed"), emb]
+    return emb
+
+
+def _head(layers, n_doc, *, hidden, n_out, activation, rng, seed, dropout, direct, n_features, residual,
+          direct_init):
+    """``layers`` (-> a document vector of ``n_doc``) -> [Dropout] -> hidden layers -> ``n_out`` logits, and the
+    direct connections beside them (``direct``)."""
     if dropout:
         layers.append(Dropout(float(dropout), seed=seed + 11))
-    mlp = build_mlp([embedding_dim, *hidden, n_out], activation=activation, rng=rng, dropout=float(dropout),
+    mlp = build_mlp([n_doc, *hidden, n_out], activation=activation, rng=rng, dropout=float(dropout),
                     input_grad=True, seed=seed + 13)
     net = chain(*layers, *mlp.layers)
     if not direct:
         return net
     return Ensemble(net, chain(Select("direct"), DirectBag(n_features, n_out, residual=residual,
                                                              init_value=direct_init)), reduce="sum")
+
+
+def build_window_network(*, n_words, n_features, n_out, embedding_dim, rng, seed, window=3, conv_units=200,
+                         conv_pool="max", hidden=(), activation="relu", dropout=0.0, word_dropout=0.0, freeze=False,
+                         direct=True, residual=True, direct_init=None, pretrained=None):
+    """The windowed network on :class:`~ffnlp.text.features.FeatureBatch` (``doc_vector="window"``)::
+
+        Ensemble(chain(Select("sequence"), [WordDropout], Embedding, ConvPool, [Dropout], Dense ... -> n_out),
+                 chain(Select("direct"), DirectBag -> n_out), reduce="sum")
+
+    The window layer reads the words in text order (Collobert et al. 2011), the direct connections the
+    document's word and n-gram features, as :func:`build_network`'s; ``freeze`` keeps the whole table fixed
+    (with ``pretrained``; the rows of words without a vector keep their random start)."""
+    emb = _start_from(Embedding(n_words, embedding_dim, rng=rng, trainable=not freeze), pretrained)
+    layers = [Select("sequence")]
+    if word_dropout:
+        layers.append(WordDropout(float(word_dropout), seed=seed + 7))
+    layers += [emb, ConvPool(embedding_dim, int(conv_units), int(window), activation=activation, pool=conv_pool,
+                             rng=rng)]
+    return _head(layers, int(conv_units), hidden=hidden, n_out=n_out, activation=activation, rng=rng, seed=seed,
+                 dropout=dropout, direct=direct, n_features=n_features, residual=residual, direct_init=direct_init)
 
 
 def build_legacy_network(*, doc_vector, n_words, n_rows, n_out, dim, rng, seed, pre=None, freeze=False,

@@ -375,10 +375,14 @@ class FeatureBatch(NamedTuple):
     direct : Bag or None
         Every feature of each document once, with weights (n_items, n_out): its naive Bayes scale for each
         output times the pooling weight (1: binarized, as NBSVM; or ``tf / length``).
+    sequence : ragged (ids, lengths) or None
+        With ``DocumentEncoder(sequences=True)``: each document's word ids in text order (``<unk>`` for
+        unknown words, and ``<s>``/``</s>`` with ``boundaries``), as the ragged type the documents were given.
     """
 
     embed: Bag
     direct: Bag | None
+    sequence: tuple | None = None
 
     def __len__(self):
         return len(self.embed.lengths)
@@ -398,11 +402,14 @@ class EncodedDocuments:
         The fitted encoder, for the weights and scales.
     """
 
-    def __init__(self, ids, lengths, tf, encoder: "DocumentEncoder", tokens=None):
+    def __init__(self, ids, lengths, tf, encoder: "DocumentEncoder", tokens=None, sequences: Documents | None = None):
         self.ids, self.lengths, self.tf = ids, np.asarray(lengths, dtype=np.int64), tf
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         self.encoder = encoder
         self.tokens = tokens  # (n_documents,) tokens read from each document, or None
+        if sequences is not None and len(sequences) != len(self.lengths):
+            raise ValueError(f"sequences: {len(sequences)} documents, expected {len(self.lengths)}")
+        self.sequences = sequences  # the word ids in text order (DocumentEncoder(sequences=True)), or None
         enc = encoder
         seg = np.repeat(np.arange(len(self.lengths)), self.lengths)                    # (n_items,)
         # embedding weights, once for all documents
@@ -451,7 +458,14 @@ class EncodedDocuments:
             if self.direct_weights is not None:
                 S = S * self.direct_weights[flat][:, None]
             direct = Bag(ids, lengths, S)
-        return FeatureBatch(embed, direct)
+        return FeatureBatch(embed, direct, None if self.sequences is None else self.sequences.take(idx))
+
+    def with_ragged(self, ragged) -> "EncodedDocuments":
+        """The word sequences (if any) handed out as ``ragged(ids, lengths)`` (the network's ragged type);
+        returns self."""
+        if self.sequences is not None:
+            self.sequences.ragged = ragged
+        return self
 
     def all(self) -> FeatureBatch:
         return self.take(np.arange(len(self)))
@@ -462,7 +476,8 @@ class EncodedDocuments:
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         flat = np.arange(int(lengths.sum())) + np.repeat(self.starts[idx] - offsets, lengths)
         return EncodedDocuments(self.ids[flat], lengths, self.tf[flat], self.encoder,
-                                None if self.tokens is None else self.tokens[idx])
+                                None if self.tokens is None else self.tokens[idx],
+                                None if self.sequences is None else self.sequences.subset(idx))
 
 
 class DocumentEncoder(BaseEstimator):
@@ -500,6 +515,9 @@ class DocumentEncoder(BaseEstimator):
     direct_pooling : {"presence", "mean"}, default="presence"
         Each feature of a document counts once (NBSVM's binarized features) or ``tf / length``.
     nb_alpha : float, default=1.0
+    sequences : bool, default=False
+        Also keep each document's word ids in text order (:attr:`FeatureBatch.sequence`), for a network that
+        reads word order (``FFNTextClassifier(doc_vector="window")``).
 
     Attributes
     ----------
@@ -524,7 +542,7 @@ class DocumentEncoder(BaseEstimator):
 
     def __init__(self, *, lowercase=True, min_count=1, max_vocab=None, max_length=None, boundaries=False,
                  bigrams=True, n_buckets=None, max_bigrams=500000, embed_ngrams=False, weighting="tfidf",
-                 nb="ovr", direct_pooling="presence", nb_alpha=1.0, trigrams=False):
+                 nb="ovr", direct_pooling="presence", nb_alpha=1.0, trigrams=False, sequences=False):
         self.lowercase = lowercase
         self.min_count = min_count
         self.max_vocab = max_vocab
@@ -539,6 +557,7 @@ class DocumentEncoder(BaseEstimator):
         self.direct_pooling = direct_pooling
         self.nb_alpha = nb_alpha
         self.trigrams = trigrams
+        self.sequences = sequences
 
     # -- tokens -> word ids ---------------------------------------------------------------------------
     def tokens(self, X) -> list[list[str]]:
@@ -613,7 +632,8 @@ class DocumentEncoder(BaseEstimator):
         return np.concatenate(feats), np.concatenate(docs)
 
     def _counts(self, toks, *, fit=False):
-        """CSR (n_documents, n_features_) of feature counts, indices sorted, and the number of tokens."""
+        """CSR (n_documents, n_features_) of feature counts, indices sorted, the number of tokens, and (with
+        ``sequences``) the word ids in text order as :class:`Documents`, else None."""
         ids, lengths = self.word_ids(toks)
         feat, doc = self._occurrences(ids, lengths, fit=fit)
         if fit:
@@ -626,7 +646,8 @@ class DocumentEncoder(BaseEstimator):
         d, f = uniq // self.n_features_, uniq % self.n_features_
         indptr = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=len(toks)))])
         C = sp.csr_matrix((tf.astype(np.float64), f, indptr), shape=(len(toks), self.n_features_))
-        return C, np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
+        seqs = Documents(ids, lengths) if self.sequences else None               # the words in text order
+        return C, np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks)), seqs
 
     # -- fit / transform --------------------------------------------------------------------------------
     def fit(self, X, Y=None):
@@ -644,7 +665,7 @@ class DocumentEncoder(BaseEstimator):
         toks = self.tokens(X)
         self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
         self.bigram_keys_ = self.trigram_keys_ = None
-        C, n_tok = self._counts(toks, fit=True)
+        C, n_tok, seqs = self._counts(toks, fit=True)
         self.n_embedded_ = self._n_words_and_bigrams if self.embed_ngrams else len(self.vocab_)
         self.idf_ = TfidfTransformer(smooth_idf=True).fit(C).idf_                 # log((1 + n) / (1 + df)) + 1
         self.nb_ratios_ = None
@@ -657,17 +678,17 @@ class DocumentEncoder(BaseEstimator):
             R = (multinomial_nb_log_probs(F, Y.argmax(axis=1), Y.shape[1], float(self.nb_alpha))
                  if self.nb == "multinomial" else _ovr_ratios(F, Y, float(self.nb_alpha)))
             self.nb_ratios_ = R.astype(np.float32)
-        return self._encoded(C, n_tok)
+        return self._encoded(C, n_tok, seqs)
 
     def transform(self, X) -> EncodedDocuments:
         """Documents -> :class:`EncodedDocuments` with the fitted vocabulary, n-grams and statistics."""
         check_is_fitted(self, "vocab_")
-        C, n_tok = self._counts(self.tokens(as_documents(X)))
-        return self._encoded(C, n_tok)
+        return self._encoded(*self._counts(self.tokens(as_documents(X))))
 
-    def _encoded(self, C, tokens):
+    def _encoded(self, C, tokens, sequences=None):
         lengths = np.diff(C.indptr).astype(np.int64)
-        return EncodedDocuments(C.indices.astype(np.int64), lengths, C.data.astype(np.float32), self, tokens)
+        return EncodedDocuments(C.indices.astype(np.int64), lengths, C.data.astype(np.float32), self, tokens,
+                                sequences)
 
     def _validate(self):
         if self.weighting not in ("tfidf", "mean"):

@@ -13,11 +13,12 @@ TEXTS = ["a good film", "a bad film", "good acting and a great plot", "bad plot 
 LABELS = [1, 0, 1, 0, 1, 0] * 20
 
 
-def test_text_classifier_on_the_fake_device_matches_the_cpu(tmp_path):
+@pytest.mark.parametrize("kw", [{}, {"doc_vector": "window", "conv_units": 8, "boundaries": True, "word_dropout": 0.1}])
+def test_text_classifier_on_the_fake_device_matches_the_cpu(tmp_path, kw):
     from ffnlp.tasks.textcat import FFNTextClassifier, load_textcat_model
 
-    cpu = FFNTextClassifier(random_state=0, max_iter=3).fit(TEXTS, LABELS)
-    dev = FFNTextClassifier(random_state=0, max_iter=3, device=FakeOps()).fit(TEXTS, LABELS)
+    cpu = FFNTextClassifier(random_state=0, max_iter=3, **kw).fit(TEXTS, LABELS)
+    dev = FFNTextClassifier(random_state=0, max_iter=3, device=FakeOps(), **kw).fit(TEXTS, LABELS)
     assert any(isinstance(layer.params[k], FakeArray) for _, layer, k in dev.model_.named_params())
     P = dev.predict_proba(TEXTS[:6])
     assert isinstance(P, np.ndarray)

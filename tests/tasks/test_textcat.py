@@ -239,6 +239,8 @@ def test_multilabel_sigmoid_with_threshold():
 @pytest.mark.parametrize("kw", [
     {"doc_vector": "conv", "conv_units": 16, "window": 3},
     {"doc_vector": "conv", "conv_units": 16, "conv_pool": "mean", "window": 2},
+    {"doc_vector": "window", "conv_units": 16, "window": 3, "trigrams": True, "boundaries": True},
+    {"doc_vector": "window", "conv_units": 16, "conv_pool": "mean", "word_dropout": 0.2, "dropout": 0.2},
     {"hidden_layer_sizes": (16, 16), "dropout": 0.2, "word_dropout": 0.2},
     {"bigrams": False, "solver": "sgd", "learning_rate_init": 0.5},
     {"n_buckets": 1000},
@@ -272,6 +274,44 @@ def test_whole_model_gradient_check(kw):
     results = check_model(model, SoftmaxCrossEntropy(), batch, targets, max_elements=150, eps=eps)
     assert not any(k.endswith((".R", ".idf")) for k in results)           # no corpus constants in the layers
     assert any(k.endswith(".U") for k in results) == kw["nb_direct"]
+    assert results and max(results.values()) < THRESHOLD, results
+
+
+def test_window_network_reads_word_order():
+    """The same two words decide the label by their order only: the averaging model cannot tell the
+    documents apart (without bigrams), the windowed one can, and it keeps the direct connections."""
+    rng = np.random.default_rng(0)
+    X, y = [], []
+    for i in range(300):
+        fill = list(rng.choice(FILLER, size=4))
+        first = i % 2 == 0
+        pair = ["alpha", "beta"] if first else ["beta", "alpha"]
+        at = int(rng.integers(0, 5))
+        X.append(" ".join(fill[:at] + pair + fill[at:]))
+        y.append("ab" if first else "ba")
+    kw = dict(FAST, bigrams=False, max_iter=30, early_stopping=False)
+    mean = FFNTextClassifier(**kw).fit(X[:200], y[:200])
+    window = FFNTextClassifier(**kw, doc_vector="window", conv_units=16, window=2).fit(X[:200], y[:200])
+    assert mean.score(X[200:], y[200:]) < 0.7
+    assert window.score(X[200:], y[200:]) > 0.95
+    layers = [type(layer).__name__ for layer in window.model_.walk()]
+    assert "ConvPool" in layers and "DirectBag" in layers and "WeightedEmbeddingBag" not in layers
+    batch = window.transform_documents(X[:3]).all()
+    assert isinstance(batch.sequence, Ragged)
+    np.testing.assert_array_equal(batch.sequence.lengths, [6, 6, 6])
+
+
+def test_window_network_gradient_check():
+    """The windowed network beside the direct connections, float64, every trained parameter."""
+    X, y = make_texts(30, classes=("pos", "neg", "mid"))
+    clf = FFNTextClassifier(doc_vector="window", embedding_dim=4, conv_units=5, window=3, hidden_layer_sizes=(4,),
+                            activation="tanh", max_iter=1, early_stopping=False, random_state=0,
+                            boundaries=True, trigrams=True).fit(X, y)
+    model = clf.model_.astype(np.float64)
+    batch = clf.transform_documents(X[:6]).all()
+    results = check_model(model, SoftmaxCrossEntropy(), batch, clf._encode_targets(y[:6]), max_elements=150,
+                          eps=1e-4)
+    assert any(k.endswith(".U") for k in results) and any(k.endswith(".W") for k in results)
     assert results and max(results.values()) < THRESHOLD, results
 
 
@@ -540,7 +580,7 @@ def test_save_load_round_trip(tmp_path, fitted, binary_data):
     assert again.get_params() == fitted.get_params()
     assert again.vocab_ == fitted.vocab_
     for kw in ({"n_buckets": 500}, {"doc_vector": "conv", "conv_units": 8}, {"word_dropout": 0.1},
-               {"trigrams": True}):
+               {"trigrams": True}, {"doc_vector": "window", "conv_units": 8, "boundaries": True}):
         (X, y), _ = binary_data
         clf = FFNTextClassifier(**{**FAST, "max_iter": 2, **kw}).fit(X, y)
         p = clf.save(tmp_path / "k.npz")

@@ -120,6 +120,27 @@ def test_take_matches_subset_and_state_round_trip():
     np.testing.assert_array_equal(c.embed.weights, a.embed.weights)
 
 
+def test_sequences_keep_text_order_through_take_subset_and_state():
+    enc = DocumentEncoder(sequences=True, boundaries=True).fit(DOCS, Y)
+    docs = enc.transform(DOCS + [["unseen", "film"]])
+    v = enc.vocab_
+    ids, lengths = docs.take([0, 5]).sequence
+    assert lengths.tolist() == [5, 4]
+    assert ids.tolist() == [v.bos_id, *v.encode(["good", "film", "good"]), v.eos_id,
+                            v.bos_id, v.unk_id, v.stoi["film"], v.eos_id]
+    a, b = docs.take([3, 1]).sequence, docs.subset([3, 1]).all().sequence
+    for x, z in zip(a, b):
+        np.testing.assert_array_equal(x, z)
+    assert DocumentEncoder().fit(DOCS, Y).transform(DOCS).take([0]).sequence is None
+    again = DocumentEncoder.from_state(*enc.state())
+    np.testing.assert_array_equal(again.transform(DOCS).take([2]).sequence[0], docs.take([2]).sequence[0])
+
+    class Pair(tuple):
+        def __new__(cls, ids, lengths):
+            return super().__new__(cls, (ids, lengths))
+    assert isinstance(docs.with_ragged(Pair).take([1]).sequence, Pair)
+
+
 def test_bad_input_and_options():
     with pytest.raises(ValueError, match="one string"):
         DocumentEncoder().fit("a film")
