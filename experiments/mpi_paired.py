@@ -43,8 +43,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 RESULTS = Path(__file__).resolve().parent / "results"
 TOGGLES = {"deferred-gather": ("immediate", "deferred"), "row-cost": ("row-cost-1.86", "row-cost-3.5"),
            "balance": ("even", "balanced")}
@@ -134,8 +132,7 @@ def worker(args):
 
         def switching_counts(self, n):          # even shares in the first form's steps
             if not second(steps["n"] - 1):
-                return np.array([hi - lo for lo, hi in (D.share(n, r, self.world_size)
-                                                        for r in range(self.world_size))], np.int64)
+                return D.even_counts(n, self.world_size)
             return share_counts(self, n)
 
         def second_form_rebalance(self, times):   # the controller learns from the balanced steps only

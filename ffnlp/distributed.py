@@ -107,6 +107,11 @@ def share(n: int, rank: int, size: int) -> tuple[int, int]:
     return n * rank // size, n * (rank + 1) // size
 
 
+def even_counts(n: int, size: int) -> np.ndarray:
+    """Every process's share of a batch of ``n`` under :func:`share`: (size,) int64."""
+    return np.array([hi - lo for lo, hi in (share(n, r, size) for r in range(size))], np.int64)
+
+
 class _TimedComm:
     """A communicator that adds the seconds spent in its calls to ``seconds`` (the waits and transfers of a
     process, which :class:`DataParallel`'s balancing subtracts from a step's time)."""
@@ -251,7 +256,7 @@ class DataParallel(Callback):
         ``balance``, else in proportion to :attr:`weights`, every process getting one where ``n`` allows."""
         N = self.world_size
         if not self.balance or n < N:
-            return np.array([hi - lo for lo, hi in (share(n, r, N) for r in range(N))], np.int64)
+            return even_counts(n, N)
         cuts = np.rint(np.cumsum(self.weights) * (n - N)).astype(np.int64)
         cuts[-1] = n - N
         return np.diff(np.concatenate([[0], cuts])) + 1

@@ -295,7 +295,7 @@ class FFNTextClassifier(FFNClassifierBase):
         ``doc_vector="conv"`` and files written before the encoder, id :class:`Documents`)."""
         check_is_fitted(self, "vocab_")
         if getattr(self, "encoder_", None) is not None:
-            return self.encoder_.transform(_as_documents(X)).with_ragged(Ragged)
+            return self.encoder_.transform(_as_documents(X), ragged=Ragged)
         return self._encode_tokens(self._tokens(_as_documents(X)))
 
     def _uses_encoder(self) -> bool:
@@ -766,12 +766,12 @@ class FFNTextClassifier(FFNClassifierBase):
         self.encoder_ = enc = self._make_encoder()
         all_rows = train_idx.shape[0] == len(X)
         Xtr = X if all_rows else [X[i] for i in train_idx]
-        fitted = enc.fit_transform(Xtr, self._indicator(targets[train_idx])).with_ragged(Ragged)
+        fitted = enc.fit_transform(Xtr, self._indicator(targets[train_idx]), ragged=Ragged)
         self.vocab_ = enc.vocab_
         toks = enc.tokens(Xtr) if self.embeddings not in (None, "random") else None
         if all_rows:
             return fitted, toks
-        docs = enc.transform(X).with_ragged(Ragged)
+        docs = enc.transform(X, ragged=Ragged)
         return docs, toks
 
     def _assemble(self):

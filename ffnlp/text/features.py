@@ -377,7 +377,7 @@ class FeatureBatch(NamedTuple):
         output times the pooling weight (1: binarized, as NBSVM; or ``tf / length``).
     sequence : ragged (ids, lengths) or None
         With ``DocumentEncoder(sequences=True)``: each document's word ids in text order (``<unk>`` for
-        unknown words, and ``<s>``/``</s>`` with ``boundaries``), as the ragged type the documents were given.
+        unknown words, and ``<s>``/``</s>`` with ``boundaries``), as the ``ragged`` type given to ``transform``.
     """
 
     embed: Bag
@@ -459,13 +459,6 @@ class EncodedDocuments:
                 S = S * self.direct_weights[flat][:, None]
             direct = Bag(ids, lengths, S)
         return FeatureBatch(embed, direct, None if self.sequences is None else self.sequences.take(idx))
-
-    def with_ragged(self, ragged) -> "EncodedDocuments":
-        """The word sequences (if any) handed out as ``ragged(ids, lengths)`` (the network's ragged type);
-        returns self."""
-        if self.sequences is not None:
-            self.sequences.ragged = ragged
-        return self
 
     def all(self) -> FeatureBatch:
         return self.take(np.arange(len(self)))
@@ -631,9 +624,9 @@ class DocumentEncoder(BaseEstimator):
                 docs.append(d)
         return np.concatenate(feats), np.concatenate(docs)
 
-    def _counts(self, toks, *, fit=False):
+    def _counts(self, toks, *, fit=False, ragged=tuple):
         """CSR (n_documents, n_features_) of feature counts, indices sorted, the number of tokens, and (with
-        ``sequences``) the word ids in text order as :class:`Documents`, else None."""
+        ``sequences``) the word ids in text order as :class:`Documents` cut as ``ragged``, else None."""
         ids, lengths = self.word_ids(toks)
         feat, doc = self._occurrences(ids, lengths, fit=fit)
         if fit:
@@ -646,7 +639,7 @@ class DocumentEncoder(BaseEstimator):
         d, f = uniq // self.n_features_, uniq % self.n_features_
         indptr = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=len(toks)))])
         C = sp.csr_matrix((tf.astype(np.float64), f, indptr), shape=(len(toks), self.n_features_))
-        seqs = Documents(ids, lengths) if self.sequences else None               # the words in text order
+        seqs = Documents(ids, lengths, ragged) if self.sequences else None       # the words in text order
         return C, np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks)), seqs
 
     # -- fit / transform --------------------------------------------------------------------------------
@@ -657,15 +650,16 @@ class DocumentEncoder(BaseEstimator):
         self._fit_transform(as_documents(X), Y)
         return self
 
-    def fit_transform(self, X, Y=None) -> EncodedDocuments:
+    def fit_transform(self, X, Y=None, *, ragged=tuple) -> EncodedDocuments:
+        """:meth:`fit`, then :meth:`transform` of the same documents."""
         self._validate()
-        return self._fit_transform(as_documents(X), Y)
+        return self._fit_transform(as_documents(X), Y, ragged)
 
-    def _fit_transform(self, X, Y):
+    def _fit_transform(self, X, Y, ragged=tuple):
         toks = self.tokens(X)
         self.vocab_ = Vocab.build(toks, min_count=int(self.min_count), max_size=self.max_vocab)
         self.bigram_keys_ = self.trigram_keys_ = None
-        C, n_tok, seqs = self._counts(toks, fit=True)
+        C, n_tok, seqs = self._counts(toks, fit=True, ragged=ragged)
         self.n_embedded_ = self._n_words_and_bigrams if self.embed_ngrams else len(self.vocab_)
         self.idf_ = TfidfTransformer(smooth_idf=True).fit(C).idf_                 # log((1 + n) / (1 + df)) + 1
         self.nb_ratios_ = None
@@ -680,10 +674,12 @@ class DocumentEncoder(BaseEstimator):
             self.nb_ratios_ = R.astype(np.float32)
         return self._encoded(C, n_tok, seqs)
 
-    def transform(self, X) -> EncodedDocuments:
-        """Documents -> :class:`EncodedDocuments` with the fitted vocabulary, n-grams and statistics."""
+    def transform(self, X, *, ragged=tuple) -> EncodedDocuments:
+        """Documents -> :class:`EncodedDocuments` with the fitted vocabulary, n-grams and statistics; with
+        ``sequences``, their batches hand out the words in order as ``ragged(ids, lengths)`` (the network's
+        ragged type; a plain tuple by default)."""
         check_is_fitted(self, "vocab_")
-        return self._encoded(*self._counts(self.tokens(as_documents(X))))
+        return self._encoded(*self._counts(self.tokens(as_documents(X)), ragged=ragged))
 
     def _encoded(self, C, tokens, sequences=None):
         lengths = np.diff(C.indptr).astype(np.int64)

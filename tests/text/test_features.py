@@ -138,7 +138,7 @@ def test_sequences_keep_text_order_through_take_subset_and_state():
     class Pair(tuple):
         def __new__(cls, ids, lengths):
             return super().__new__(cls, (ids, lengths))
-    assert isinstance(docs.with_ragged(Pair).take([1]).sequence, Pair)
+    assert isinstance(enc.transform(DOCS, ragged=Pair).take([1]).sequence, Pair)
 
 
 def test_bad_input_and_options():
